@@ -1,7 +1,6 @@
 import pickle
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,6 +12,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import fairsynth.preprocessing._columns as columns_module
 import fairsynth.preprocessing._encoder as encoder_module
+from fairsynth.datasets import load_adult
 from fairsynth.preprocessing import Span, TabularEncoder
 
 N = 300
@@ -56,20 +56,6 @@ def encoder(frame):
 
 @pytest.fixture(scope="module")
 def adult():
-    try:
-        from fairsynth.datasets import load_adult
-    except ImportError:
-        # Other parts of fairsynth.datasets may not be there yet: read the bundled file.
-        from fairsynth.datasets._adult import ADULT_CATEGORICAL, ADULT_COLUMNS
-
-        data = Path(columns_module.__file__).parents[1] / "datasets" / "data"
-        X = pd.read_csv(
-            data / "adult.data.gz",
-            names=ADULT_COLUMNS,
-            skipinitialspace=True,
-            na_values="?",
-        ).drop(columns="income")
-        return X.astype(dict.fromkeys(ADULT_CATEGORICAL, "category"))
     return load_adult(subset="train", return_X_y=True)[0]
 
 
