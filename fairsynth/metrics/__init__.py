@@ -1,0 +1,53 @@
+"""Fairness metrics, fairness-aware scorers and synthetic-data quality measures.
+
+This package does not import torch, so audits and model selection stay light.
+"""
+
+from ._detection import detection_auc, group_recoverability_auc, tstr_score
+from ._fairness import (
+    demographic_parity_difference,
+    demographic_parity_ratio,
+    equal_opportunity_difference,
+    equal_opportunity_ratio,
+    equalized_odds_difference,
+    equalized_odds_ratio,
+    label_risk_difference,
+    label_risk_ratio,
+    p_percent_rule,
+)
+from ._privacy import distance_to_closest_record, exact_copy_rate
+from ._quality import (
+    association_difference,
+    association_matrix,
+    column_fidelity,
+    correlation_similarity,
+)
+from ._report import group_report
+from ._scorers import fairness_refit, make_fairness_scorer, make_tradeoff_scorer
+from ._summary import quality_report
+
+__all__ = [
+    "association_difference",
+    "association_matrix",
+    "column_fidelity",
+    "correlation_similarity",
+    "demographic_parity_difference",
+    "demographic_parity_ratio",
+    "detection_auc",
+    "distance_to_closest_record",
+    "equal_opportunity_difference",
+    "equal_opportunity_ratio",
+    "equalized_odds_difference",
+    "equalized_odds_ratio",
+    "exact_copy_rate",
+    "fairness_refit",
+    "group_recoverability_auc",
+    "group_report",
+    "label_risk_difference",
+    "label_risk_ratio",
+    "make_fairness_scorer",
+    "make_tradeoff_scorer",
+    "p_percent_rule",
+    "quality_report",
+    "tstr_score",
+]
