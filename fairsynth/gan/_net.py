@@ -1,0 +1,241 @@
+"""The skorch net that trains the FairGAN: generator, critic and fairness adversary."""
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import PassthroughScoring, ProgressBar
+from torch import nn
+from torch.nn import functional as F
+
+from ..nn import Critic, FairnessAdversary, Generator
+
+# Small groups are drawn more often than their share, but less than uniformly: the
+# square root keeps rare cells learnable without overfitting their few rows.
+GROUP_TEMPERATURE = 0.5
+LOSS_NAMES = ("critic_loss", "adversary_loss", "fairness_penalty")
+
+
+class CellBatches:
+    """Mini-batches whose cells follow a product of group and label marginals.
+
+    Drawing group and label independently makes every batch a fair one, so the
+    fairness adversary's best guess on generated rows should be the group prior.
+    Rare groups are drawn more often (tempered marginal) so that they are learned.
+
+    Parameters
+    ----------
+    data : dict of torch.Tensor
+        ``x`` (encoded rows), ``codes`` (conditioning codes, label last) and
+        ``group`` (sensitive group id), on the training device.
+    batch_size : int
+        Rows per batch; an epoch has as many rows as the data.
+    """
+
+    def __init__(self, data, batch_size):
+        self.data, self.batch_size = data, batch_size
+        self.weights = cell_weights(data["group"], data["codes"][:, -1])
+
+    def __len__(self):
+        return -(-len(self.weights) // self.batch_size)
+
+    def __iter__(self):
+        n_rows = len(self.weights)
+        for start in range(0, n_rows, self.batch_size):
+            size = min(self.batch_size, n_rows - start)
+            index = torch.multinomial(self.weights, size, replacement=True)
+            yield {key: value[index] for key, value in self.data.items()}
+
+
+def cell_weights(group, label):
+    """Row weights giving cell probability ``p(group)**T * p(label)``, normalised."""
+    cell = group * (int(label.max()) + 1) + label
+    cell_size = torch.bincount(cell)[cell].double()
+    group_share = torch.bincount(group)[group].double() ** GROUP_TEMPERATURE
+    label_share = torch.bincount(label)[label].double()
+    # Within a cell every row is equally likely.
+    return (group_share * label_share / cell_size).float()
+
+
+class FairGANNet(NeuralNet):
+    """A Wasserstein GAN with gradient penalty and a FairGAN+ fairness adversary.
+
+    ``module`` is the generator; ``critic`` and ``adversary`` are registered as
+    further modules (``critic_``, ``adversary_``), each with its own optimizer, so
+    ``set_params(critic__d_model=...)`` reaches them. ``fit`` takes ``X`` as a dict
+    of arrays: ``x`` (encoded rows, float32), ``codes`` (conditioning codes of the
+    sensitive columns then the label, int64) and ``group`` (sensitive group id).
+
+    Parameters
+    ----------
+    module, critic, adversary : type
+        The generator, critic and adversary classes (see :mod:`fairsynth.nn`).
+    lambda_fair : float
+        Weight of the fairness penalty on the generator; 0 turns the adversary off.
+    gp_weight : float
+        Weight of the critic's gradient penalty.
+    critic_steps : int
+        Critic updates per generator update.
+    tau : float
+        Gumbel-softmax temperature of the categorical outputs while training.
+    **kwargs
+        Passed to :class:`skorch.NeuralNet` (``module__*``, ``critic__*``,
+        ``optimizer_critic__*``, ``lr``, ``max_epochs``, ``device``, ...).
+    """
+
+    def __init__(
+        self,
+        module=Generator,
+        *args,
+        critic=Critic,
+        adversary=FairnessAdversary,
+        criterion=nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        optimizer_critic=torch.optim.Adam,
+        optimizer_adversary=torch.optim.Adam,
+        lambda_fair=1.0,
+        gp_weight=10.0,
+        critic_steps=1,
+        tau=0.2,
+        **kwargs,
+    ):
+        kwargs.setdefault("train_split", None)
+        super().__init__(module, criterion, *args, optimizer=optimizer, **kwargs)
+        self.critic, self.adversary = critic, adversary
+        self.optimizer_critic = optimizer_critic
+        self.optimizer_adversary = optimizer_adversary
+        self.lambda_fair, self.gp_weight = lambda_fair, gp_weight
+        self.critic_steps, self.tau = critic_steps, tau
+
+    @property
+    def _default_callbacks(self):
+        scores = [
+            (name, PassthroughScoring(name=name, on_train=True)) for name in LOSS_NAMES
+        ]
+        bar = [("progress_bar", ProgressBar())] if self.verbose else []
+        return [*super()._default_callbacks, *scores, *bar]
+
+    def initialize_module(self):
+        """Build the generator, the critic and the adversary."""
+        super().initialize_module()
+        self.critic_ = self.initialized_instance(
+            self.critic, self.get_params_for("critic")
+        )
+        params = self.get_params_for("adversary")
+        self.adversary_ = self.initialized_instance(self.adversary, params)
+        return self
+
+    def initialize_optimizer(self, *_, **__):
+        """Give each of the three modules an optimizer of its own."""
+        for name, module in [
+            ("optimizer", self.module_),
+            ("optimizer_critic", self.critic_),
+            ("optimizer_adversary", self.adversary_),
+        ]:
+            args, kwargs = self.get_params_for_optimizer(
+                name, module.named_parameters()
+            )
+            setattr(self, name + "_", getattr(self, name)(*args, **kwargs))
+        return self
+
+    def get_iterator(self, dataset, training=False):
+        """Cell-balanced batches of the training data, already on the device."""
+        data = {
+            key: torch.as_tensor(np.asarray(value)) for key, value in dataset.X.items()
+        }
+        data = {key: value.to(self.device) for key, value in data.items()}
+        return CellBatches(data, self.batch_size)
+
+    def generate(self, codes, *, hard=False):
+        """Activated generator output for the conditioning ``codes``."""
+        noise = torch.randn(len(codes), self.module_.noise_dim, device=codes.device)
+        return self.module_.activate(
+            self.module_(noise, codes), tau=self.tau, hard=hard
+        )
+
+    def train_step(self, batch, **fit_params):
+        """One round: critic update(s), adversary update, generator update."""
+        self._set_training(True)
+        x, codes, group = batch["x"], batch["codes"], batch["group"]
+        for _ in range(self.critic_steps):
+            critic_loss = self.critic_step(x, codes)
+        fake = self.generate(codes)
+        adversary_loss = self.adversary_step(fake.detach(), codes, group)
+        generator_loss, penalty = self.generator_step(fake, codes, group)
+        for name, value in zip(
+            LOSS_NAMES, (critic_loss, adversary_loss, penalty), strict=True
+        ):
+            self.history.record_batch(name, float(value))
+        return {"loss": generator_loss, "y_pred": fake}
+
+    def critic_step(self, real, codes):
+        """Update the critic on real rows against freshly generated ones."""
+        with torch.no_grad():
+            fake = self.generate(codes)
+        wasserstein = (
+            self.critic_(fake, codes).mean() - self.critic_(real, codes).mean()
+        )
+        loss = wasserstein + self.gp_weight * self.gradient_penalty(real, fake, codes)
+        self.optimizer_critic_.zero_grad()
+        loss.backward()
+        self.optimizer_critic_.step()
+        return loss.detach()
+
+    def gradient_penalty(self, real, fake, codes):
+        """Push the critic's gradient norm towards 1 between real and fake rows."""
+        alpha = torch.rand(len(real), 1, device=real.device)
+        mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+        (grad,) = torch.autograd.grad(
+            self.critic_(mixed, codes).sum(), mixed, create_graph=True
+        )
+        return ((grad.norm(dim=1) - 1) ** 2).mean()
+
+    def adversary_step(self, fake, codes, group):
+        """Teach the adversary to recover the group from generated ``(x, y)``."""
+        if not self.lambda_fair:
+            return torch.zeros(())
+        loss = F.cross_entropy(self.adversary_(fake, codes[:, -1]), group)
+        self.optimizer_adversary_.zero_grad()
+        loss.backward()
+        self.optimizer_adversary_.step()
+        return loss.detach()
+
+    def fairness_penalty(self, fake, codes, group):
+        """How much better than the group prior the adversary guesses the group.
+
+        This is the KL divergence from the batch's group distribution to the
+        adversary's prediction: zero exactly when generated rows say nothing about
+        the group beyond its base rate. Unlike maximising the adversary's loss, it
+        cannot reward rows that fool the adversary into confident wrong answers,
+        which would leak the group just as well.
+        """
+        prior = torch.bincount(group, minlength=self.adversary_.n_groups)
+        prior = prior.float() / len(group)
+        log_q = F.log_softmax(self.adversary_(fake, codes[:, -1]), dim=1)
+        return (prior * (torch.log(prior.clamp_min(1e-12)) - log_q)).sum(1).mean()
+
+    def generator_step(self, fake, codes, group):
+        """Update the generator to fool the critic and, weighted, the adversary."""
+        loss = -self.critic_(fake, codes).mean()
+        penalty = torch.zeros(())
+        if self.lambda_fair:
+            penalty = self.fairness_penalty(fake, codes, group)
+            loss = loss + self.lambda_fair * penalty
+        self.optimizer_.zero_grad()
+        loss.backward()
+        self.optimizer_.step()
+        return loss.detach(), penalty.detach()
+
+    def sample_encoded(self, codes, *, batch_size=16_384):
+        """Generate encoded rows (numpy) for conditioning ``codes`` (numpy int64)."""
+        self._set_training(False)
+        codes = torch.as_tensor(codes, device=self.device)
+        with torch.no_grad():
+            parts = [
+                self.generate(chunk, hard=True).cpu()
+                for chunk in codes.split(batch_size)
+            ]
+        return (
+            torch.cat(parts).numpy()
+            if parts
+            else np.empty((0, sum(self.module_.widths)))
+        )

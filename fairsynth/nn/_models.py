@@ -1,0 +1,143 @@
+"""The generator, critic and fairness adversary of the FairGAN.
+
+Each column of the encoded table is one token. Column blocks are described by two
+parallel lists: ``widths`` (how many encoded features a column spans) and ``kinds``
+(``"numeric"`` or ``"categorical"``), as reported by
+:class:`fairsynth.preprocessing.TabularEncoder`.
+"""
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ._layers import BlockDiagonalLinear, ConditionEmbedding, TransformerStack
+
+
+class Generator(nn.Module):
+    """Transformer generator of encoded rows for a given conditioning cell.
+
+    Noise and the cell's embedding become one token per column; transformer blocks
+    mix the tokens, and a head per column gives that column's block.
+
+    Parameters
+    ----------
+    widths, kinds : sequence
+        Width and kind of each column block of the encoded table.
+    cardinalities : sequence of int
+        Number of values of each conditioning variable.
+    d_model, n_heads, n_layers, dim_feedforward : int
+        Transformer sizes.
+    noise_dim : int
+        Width of the noise vector.
+    """
+
+    def __init__(
+        self,
+        widths,
+        kinds,
+        cardinalities,
+        *,
+        d_model,
+        n_heads,
+        n_layers,
+        dim_feedforward,
+        noise_dim,
+    ):
+        super().__init__()
+        self.widths, self.kinds, self.noise_dim = list(widths), list(kinds), noise_dim
+        n_tokens = len(self.widths)
+        self.condition = ConditionEmbedding(cardinalities, d_model)
+        self.noise_to_tokens = nn.Linear(noise_dim, n_tokens * d_model)
+        self.column_embedding = nn.Parameter(0.02 * torch.randn(n_tokens, d_model))
+        self.transformer = TransformerStack(d_model, n_heads, n_layers, dim_feedforward)
+        self.head = BlockDiagonalLinear([d_model] * n_tokens, self.widths)
+
+    def forward(self, noise, codes):
+        """Pre-activation outputs, shape (batch, sum(widths))."""
+        condition = self.condition(codes)[:, None]
+        tokens = self.noise_to_tokens(noise).view(len(noise), len(self.widths), -1)
+        tokens = torch.cat([condition, tokens + self.column_embedding + condition], 1)
+        return self.head(self.transformer(tokens)[:, 1:].flatten(1))
+
+    def activate(self, raw, *, tau=0.2, hard=False):
+        """Apply each block's activation: tanh for numbers, Gumbel-softmax otherwise.
+
+        Gumbel-softmax keeps the categorical blocks differentiable while training;
+        with ``hard=True`` the argmax is a draw from the block's softmax.
+        """
+        blocks = raw.split(self.widths, dim=1)
+        return torch.cat(
+            [
+                torch.tanh(block)
+                if kind == "numeric"
+                else F.gumbel_softmax(block, tau=tau, hard=hard)
+                for block, kind in zip(blocks, self.kinds, strict=True)
+            ],
+            dim=1,
+        )
+
+
+class Critic(nn.Module):
+    """Transformer critic scoring how real an encoded row is within its cell.
+
+    A condition token is prepended to the column tokens and its final state gives
+    the score, as a class token would.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        Width of each column block of the encoded table.
+    cardinalities : sequence of int
+        Number of values of each conditioning variable.
+    d_model, n_heads, n_layers, dim_feedforward : int
+        Transformer sizes.
+    """
+
+    def __init__(
+        self, widths, cardinalities, *, d_model, n_heads, n_layers, dim_feedforward
+    ):
+        super().__init__()
+        n_tokens = len(widths)
+        self.tokenizer = BlockDiagonalLinear(widths, [d_model] * n_tokens)
+        self.column_embedding = nn.Parameter(0.02 * torch.randn(n_tokens, d_model))
+        self.condition = ConditionEmbedding(cardinalities, d_model)
+        self.transformer = TransformerStack(d_model, n_heads, n_layers, dim_feedforward)
+        self.score = nn.Linear(d_model, 1)
+
+    def forward(self, x, codes):
+        """Critic score per row, shape (batch,)."""
+        tokens = self.tokenizer(x).view(len(x), -1, self.column_embedding.shape[1])
+        condition = self.condition(codes)[:, None]
+        tokens = torch.cat([condition, tokens + self.column_embedding], 1)
+        return self.score(self.transformer(tokens)[:, 0]).squeeze(-1)
+
+
+class FairnessAdversary(nn.Module):
+    """Predict the sensitive group of a row from its features and label.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the encoded rows.
+    n_classes : int
+        Number of label values, given to the adversary one-hot.
+    n_groups : int
+        Number of sensitive groups (intersections when there are several columns).
+    hidden : int
+        Width of the two hidden layers.
+    """
+
+    def __init__(self, n_features, n_classes, n_groups, *, hidden):
+        super().__init__()
+        self.n_classes, self.n_groups = n_classes, n_groups
+        self.mlp = nn.Sequential(
+            nn.Linear(n_features + n_classes, hidden),
+            nn.LeakyReLU(0.2),
+            nn.Linear(hidden, hidden),
+            nn.LeakyReLU(0.2),
+            nn.Linear(hidden, n_groups),
+        )
+
+    def forward(self, x, label):
+        """Group logits, shape (batch, n_groups)."""
+        return self.mlp(torch.cat([x, F.one_hot(label, self.n_classes).to(x.dtype)], 1))

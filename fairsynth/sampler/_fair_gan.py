@@ -1,0 +1,423 @@
+"""FairGANSampler: a transformer FairGAN behind imbalanced-learn's sampler protocol."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from imblearn.over_sampling.base import BaseOverSampler
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..preprocessing import TabularEncoder
+from . import _strategy as strategy
+from ._validation import (
+    as_frame,
+    check_n_samples,
+    check_sensitive_values,
+    check_target,
+    column_values,
+    resolve_sensitive,
+    restore_container,
+    restore_target,
+)
+
+
+class FairGANSampler(BaseOverSampler):
+    """Add generated rows so that the training data stops tying outcome to group.
+
+    A conditional Wasserstein GAN whose generator and critic are transformers over
+    column tokens learns the table given each ``(sensitive group, class)`` cell. A
+    fairness adversary tries to tell the group from generated ``(x, y)``, and the
+    generator pays ``lambda_fair`` times its success (FairGAN+). The sampler then
+    generates rows for the cells that ``sampling_strategy`` grows. Real rows are
+    kept unchanged, first and in order; the sensitive columns stay in ``X``.
+
+    Parameters
+    ----------
+    sensitive : str, int, list or None, default=None
+        The sensitive column, or a list of them, whose value combinations form the
+        groups. Integers index the columns of NumPy input. ``None`` makes a GAN
+        class oversampler.
+    sampling_strategy : str, float, dict or callable, default="auto"
+        Rows each cell should hold after resampling. ``"parity"``: every group takes
+        the overall class distribution, adding the fewest rows. ``"balance"``: every
+        cell grows to the largest cell. ``"auto"``: ``"parity"`` with a sensitive
+        column, else imbalanced-learn's class balancing. A dict
+        ``{(group, class): n_rows}`` (group a value, or a tuple of values for
+        several columns; ``{class: n_rows}`` without ``sensitive``), or a callable
+        ``f(y, groups)`` returning one (``f(y)`` without ``sensitive``). Without
+        ``sensitive``, imbalanced-learn's strategies are all accepted.
+    keep_real : bool, default=True
+        With False, ``fit_resample`` returns a fully generated table as large as
+        the input, whose cells follow the strategy's proportions; for "parity"
+        each group keeps its size and the label is independent of the group.
+    lambda_fair : float, default=1.0
+        Weight of the fairness adversary's penalty on the generator; 0 turns it off.
+    epochs : int, default=15
+        Passes over the data.
+    batch_size : int, default=500
+        Rows per training batch.
+    lr : float, default=1e-3
+        Adam learning rate of the generator, critic and adversary.
+    d_model : int, default=32
+        Width of the column tokens.
+    n_heads : int, default=4
+        Attention heads; must divide ``d_model``.
+    n_layers : int, default=1
+        Transformer blocks in the generator and in the critic.
+    dim_feedforward : int, default=64
+        Hidden width of the blocks' feed-forward layers.
+    noise_dim : int, default=32
+        Width of the generator's noise.
+    adversary_hidden : int, default=64
+        Hidden width of the fairness adversary.
+    critic_steps : int, default=1
+        Critic updates per generator update.
+    gp_weight : float, default=10.0
+        Weight of the critic's gradient penalty.
+    device : str, default="auto"
+        Torch device; ``"auto"`` picks CUDA when it is available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds training and sampling; the global numpy and torch generators are left
+        as they were.
+    verbose : int, default=0
+        1 prints a progress bar and a table of losses per epoch.
+
+    Attributes
+    ----------
+    sampling_strategy_ : dict
+        Rows generated per cell, ``{(group, class): n}`` (``{class: n}`` without a
+        sensitive column), as in imbalanced-learn.
+    cell_counts_ : pandas.DataFrame
+        Per cell: the real rows, the rows the strategy generates, and the total.
+    classes_ : ndarray
+        Class labels.
+    groups_ : list
+        Sensitive groups: values, or tuples of values with several columns.
+    encoder_ : TabularEncoder
+        The encoding of the non-sensitive columns.
+    net_ : fairsynth.gan.FairGANNet
+        The trained skorch net; ``net_.history`` holds the losses.
+    n_features_in_, feature_names_in_
+        As in scikit-learn.
+
+    Examples
+    --------
+    >>> from fairsynth import FairGANSampler
+    >>> from fairsynth.datasets import make_biased_classification
+    >>> X, y = make_biased_classification(300, random_state=0)
+    >>> sampler = FairGANSampler(sensitive="group", epochs=1, random_state=0)
+    >>> X_res, y_res = sampler.fit_resample(X, y)
+    >>> len(X_res) == sampler.cell_counts_["n_total"].sum()
+    True
+    """
+
+    _parameter_constraints = {
+        "sensitive": [None, str, Integral, list, tuple],
+        "sampling_strategy": [
+            StrOptions(
+                {
+                    "auto",
+                    "parity",
+                    "balance",
+                    "minority",
+                    "not minority",
+                    "not majority",
+                    "all",
+                }
+            ),
+            Interval(Real, 0, 1, closed="right"),
+            dict,
+            callable,
+        ],
+        "keep_real": ["boolean"],
+        "lambda_fair": [Interval(Real, 0, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "d_model": [Interval(Integral, 1, None, closed="left")],
+        "n_heads": [Interval(Integral, 1, None, closed="left")],
+        "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "dim_feedforward": [Interval(Integral, 1, None, closed="left")],
+        "noise_dim": [Interval(Integral, 1, None, closed="left")],
+        "adversary_hidden": [Interval(Integral, 1, None, closed="left")],
+        "critic_steps": [Interval(Integral, 1, None, closed="left")],
+        "gp_weight": [Interval(Real, 0, None, closed="left")],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        sensitive=None,
+        sampling_strategy="auto",
+        keep_real=True,
+        lambda_fair=1.0,
+        epochs=15,
+        batch_size=500,
+        lr=1e-3,
+        d_model=32,
+        n_heads=4,
+        n_layers=1,
+        dim_feedforward=64,
+        noise_dim=32,
+        adversary_hidden=64,
+        critic_steps=1,
+        gp_weight=10.0,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.sensitive = sensitive
+        self.sampling_strategy = sampling_strategy
+        self.keep_real = keep_real
+        self.lambda_fair = lambda_fair
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.d_model = d_model
+        self.n_heads = n_heads
+        self.n_layers = n_layers
+        self.dim_feedforward = dim_feedforward
+        self.noise_dim = noise_dim
+        self.adversary_hidden = adversary_hidden
+        self.critic_steps = critic_steps
+        self.gp_weight = gp_weight
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ----------------------------------------------------------------- public API
+    def fit(self, X, y):
+        """Learn the table, cell by cell, and work out the cell targets.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Features, sensitive columns included. Mixed types and missing values
+            are fine in the non-sensitive columns.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : FairGANSampler
+            The fitted sampler.
+        """
+        self._validate_params()
+        self._fit(X, y)
+        return self
+
+    def fit_resample(self, X, y):
+        """Fit, then return the real rows followed by the generated ones.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Features, sensitive columns included.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        X_resampled : same type as X
+            Real rows, unchanged and in order (with a fresh RangeIndex for
+            DataFrames), then the generated rows. Only generated rows when
+            ``keep_real=False``.
+        y_resampled : same type as y
+            Their labels.
+        """
+        self._validate_params()
+        return self._fit_resample(X, y)
+
+    def _fit_resample(self, X, y):
+        frame, labels = self._fit(X, y)
+        new_frame, new_labels = self._generate(self._generated_cells())
+        if self.keep_real:
+            new_frame = pd.concat([frame, new_frame], ignore_index=True)
+            new_labels = np.concatenate([labels, new_labels])
+        return self._restore(new_frame, new_labels)
+
+    def sample(self, n_samples, *, groups=None, y=None):
+        """Generate rows only.
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of rows.
+        groups : dict, default=None
+            Sensitive values every row must have, e.g. ``{"sex": "Female"}``. Other
+            sensitive columns follow their real shares.
+        y : label, default=None
+            The class every row must have.
+
+        Returns
+        -------
+        X_new, y_new : the types of the X and y given to fit
+            With no ``groups`` and ``y``, cells follow the fair joint distribution:
+            real group sizes, and the overall class distribution in every group.
+        """
+        check_is_fitted(self, "net_")
+        check_n_samples(n_samples)
+        weights = strategy.fair_joint(self._counts) * self._cell_mask(groups, y)
+        cells = strategy.round_to_total(weights, n_samples)
+        strategy.check_learnable(self._counts, cells > 0, self.groups_, self.classes_)
+        return self._restore(*self._generate(cells))
+
+    # ----------------------------------------------------------------- fitting
+    def _fit(self, X, y):
+        frame, self._container = as_frame(X)
+        validate_data(self, X=frame, skip_check_array=True)
+        labels, self._target_info = check_target(y, len(frame))
+        self.sensitive_ = resolve_sensitive(self.sensitive, frame)
+        check_sensitive_values(frame, self.sensitive_)
+        self._template = frame.iloc[:0]
+        self._rng = check_random_state(self.random_state)
+        group_ids, class_codes = self._index_cells(frame, labels)
+        self._targets = self._resolve_targets(labels, frame)
+        self._record_cells()
+        features = frame.drop(columns=self.sensitive_)
+        self.encoder_ = TabularEncoder(random_state=self._rng.randint(2**31 - 1))
+        encoded = self.encoder_.fit_transform(features)
+        self._train(encoded, group_ids, class_codes)
+        return frame, labels
+
+    def _index_cells(self, frame, labels):
+        """Code every row's group and class; count the cells."""
+        self.classes_, class_codes = np.unique(labels, return_inverse=True)
+        self._values = [column_values(frame[name]) for name in self.sensitive_]
+        value_codes = (
+            np.column_stack(
+                [
+                    pd.Categorical(frame[name], categories=values).codes
+                    for name, values in zip(self.sensitive_, self._values, strict=True)
+                ]
+            )
+            if self.sensitive_
+            else np.zeros((len(frame), 0), dtype=np.int64)
+        )
+        combos, group_ids = np.unique(value_codes, axis=0, return_inverse=True)
+        self._group_codes = combos.astype(np.int64)
+        self.groups_ = [self._group_key(codes) for codes in self._group_codes]
+        shape = (len(combos), len(self.classes_))
+        self._counts = np.zeros(shape, dtype=np.int64)
+        np.add.at(self._counts, (group_ids.ravel(), class_codes), 1)
+        return group_ids.ravel(), class_codes
+
+    def _group_key(self, codes):
+        values = tuple(values[c] for values, c in zip(self._values, codes, strict=True))
+        return values[0] if len(values) == 1 else (values or None)
+
+    def _resolve_targets(self, labels, frame):
+        chosen = self.sampling_strategy
+        if not self.sensitive_:
+            return strategy.class_targets(chosen, labels, self.classes_)
+        if callable(chosen):
+            chosen = chosen(labels, frame[self.sensitive_])
+        return strategy.resolve_targets(
+            chosen, self._counts, self.groups_, self.classes_
+        )
+
+    def _generated_cells(self):
+        """Rows to generate per cell: the growth, or a whole table (keep_real=False)."""
+        if self.keep_real:
+            return self._targets - self._counts
+        return strategy.generated_targets(
+            self.sampling_strategy, self._counts, self._targets
+        )
+
+    def _record_cells(self):
+        generated = self._generated_cells()
+        strategy.check_learnable(
+            self._counts, generated > 0, self.groups_, self.classes_
+        )
+        keys = [
+            (group, label) if self.sensitive_ else label
+            for group in self.groups_
+            for label in self.classes_.tolist()
+        ]
+        self.sampling_strategy_ = dict(
+            zip(keys, generated.ravel().tolist(), strict=True)
+        )
+        self.cell_counts_ = pd.DataFrame(
+            {
+                "group": np.repeat(
+                    np.array(self.groups_, dtype=object), len(self.classes_)
+                ),
+                "class": np.tile(self.classes_, len(self.groups_)),
+                "n_real": self._counts.ravel(),
+                "n_generated": generated.ravel(),
+            }
+        ).assign(n_total=lambda t: t["n_generated"] + self.keep_real * t["n_real"])
+
+    def _train(self, encoded, group_ids, class_codes):
+        from ._training import train_net
+
+        codes = np.column_stack([self._group_codes[group_ids], class_codes])
+        self.net_ = train_net(
+            self, encoded, codes, group_ids, [len(v) for v in self._values]
+        )
+
+    # ----------------------------------------------------------------- sampling
+    def _cell_mask(self, groups, label):
+        """1 for the cells that match the requested ``groups`` and ``label``, else 0."""
+        mask = np.ones_like(self._counts, dtype=float)
+        for name, value in (groups or {}).items():
+            if name not in self.sensitive_:
+                raise ValueError(
+                    f"groups names {name!r}, which is not a sensitive column; the "
+                    f"sensitive columns are {self.sensitive_}."
+                )
+            values = self._values[self.sensitive_.index(name)]
+            if value not in values:
+                raise ValueError(
+                    f"{value!r} is not a group of {name!r}; the groups seen in fit "
+                    f"are {values}."
+                )
+            mask[
+                self._group_codes[:, self.sensitive_.index(name)] != values.index(value)
+            ] = 0
+        if label is not None:
+            if label not in self.classes_:
+                raise ValueError(
+                    f"{label!r} is not a class seen in fit; the classes are "
+                    f"{self.classes_.tolist()}."
+                )
+            mask[:, self.classes_ != label] = 0
+        return mask
+
+    def _generate(self, cells):
+        """Generate features (a frame with X's columns) and labels for ``cells``."""
+        group_ids, class_codes = np.nonzero(cells)
+        repeats = cells[group_ids, class_codes]
+        group_ids, class_codes = (
+            np.repeat(group_ids, repeats),
+            np.repeat(class_codes, repeats),
+        )
+        codes = np.column_stack([self._group_codes[group_ids], class_codes])
+        from ._training import sample_net
+
+        encoded = sample_net(self.net_, codes, self._rng)
+        frame = self.encoder_.inverse_transform(encoded)
+        for j, name in enumerate(self.sensitive_):
+            values = np.asarray(self._values[j], dtype=object)
+            frame[name] = values[codes[:, j]]
+        frame = frame[list(self._template.columns)].astype(
+            self._template.dtypes.to_dict()
+        )
+        return frame, self.classes_[class_codes]
+
+    def _restore(self, frame, labels):
+        X_out = restore_container(frame.reset_index(drop=True), self._container)
+        return X_out, restore_target(labels, self._target_info)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.sparse = False
+        tags.non_deterministic = self.random_state is None
+        return tags

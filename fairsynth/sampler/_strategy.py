@@ -1,0 +1,137 @@
+"""How many rows each (sensitive group, class) cell should hold after resampling.
+
+Cells are held as a count matrix of shape (n_groups, n_classes), where a group is one
+observed combination of the sensitive columns. Nothing here imports torch.
+"""
+
+import numpy as np
+from imblearn.utils import check_sampling_strategy
+
+# A conditional GAN cannot learn a cell from a handful of rows, and the rows it would
+# make for it would be little more than noise around those few.
+MIN_CELL_SIZE = 5
+
+
+def round_to_total(weights, total):
+    """Integers proportional to ``weights`` that add up to ``total`` exactly.
+
+    Uses the largest-remainder method, so no cell is ever more than one row away
+    from its exact share.
+    """
+    weights = np.asarray(weights, dtype=float)
+    exact = weights / weights.sum() * total
+    counts = np.floor(exact).astype(np.int64)
+    shortfall = int(total - counts.sum())
+    # Stable sort keeps the result deterministic when remainders tie.
+    order = np.argsort(-(exact - counts).ravel(), kind="stable")[:shortfall]
+    counts.ravel()[order] += 1
+    return counts
+
+
+def fair_joint(counts):
+    """Keep the group sizes and make the label independent of the group.
+
+    Each group keeps its share of the rows and takes the overall class distribution.
+    """
+    counts = np.asarray(counts, dtype=float)
+    total = counts.sum()
+    return np.outer(counts.sum(axis=1) / total, counts.sum(axis=0) / total)
+
+
+def parity_targets(counts):
+    """Grow each group to the overall class distribution, adding the fewest rows.
+
+    A group of class counts ``n_k`` becomes ``T * pi_k`` with ``pi`` the overall class
+    distribution and ``T = max_k n_k / pi_k``, the smallest size at which no class
+    has to lose rows.
+    """
+    pi = counts.sum(axis=0) / counts.sum()
+    size = (counts / pi).max(axis=1, keepdims=True)
+    return np.maximum(counts, np.rint(size * pi).astype(np.int64))
+
+
+def balance_targets(counts):
+    """Grow every cell to the size of the largest one."""
+    return np.full_like(counts, counts.max())
+
+
+def targets_from_mapping(mapping, counts, group_keys, classes):
+    """Cell targets from ``{(group, class): n_rows}``; unnamed cells stay as is."""
+    targets = counts.copy()
+    group_index = {key: i for i, key in enumerate(group_keys)}
+    class_index = {label: k for k, label in enumerate(classes)}
+    for key, target in mapping.items():
+        if not (isinstance(key, tuple) and len(key) == 2):
+            raise ValueError(
+                f"sampling_strategy keys must be (group, class) pairs; got {key!r}. "
+                f"The known groups are {list(group_keys)} and the classes "
+                f"{list(classes)}."
+            )
+        group, label = key
+        if group not in group_index or label not in class_index:
+            raise ValueError(
+                f"sampling_strategy names the cell {key!r}, which is not in the data. "
+                f"The known groups are {list(group_keys)} and the classes "
+                f"{list(classes)}."
+            )
+        i, k = group_index[group], class_index[label]
+        if target < counts[i, k]:
+            raise ValueError(
+                f"sampling_strategy asks for {target} rows in cell {key!r}, which "
+                f"already has {counts[i, k]}. FairGANSampler only adds rows."
+            )
+        targets[i, k] = target
+    return targets
+
+
+def class_targets(strategy, labels, classes):
+    """Class targets without a sensitive column, as imbalanced-learn computes them."""
+    if strategy in ("parity", "balance"):
+        raise ValueError(
+            f"sampling_strategy={strategy!r} needs a sensitive column; set `sensitive` "
+            "or use one of imbalanced-learn's strategies such as 'auto'."
+        )
+    targets = np.array([[np.sum(labels == label) for label in classes]])
+    column = {label: k for k, label in enumerate(classes)}
+    for label, n_new in check_sampling_strategy(
+        strategy, labels, "over-sampling"
+    ).items():
+        targets[0, column[label]] += n_new
+    return targets
+
+
+def resolve_targets(strategy, counts, group_keys, classes):
+    """Cell targets for the named, mapped or computed ``strategy`` (sensitive case)."""
+    if strategy in ("auto", "parity"):
+        return parity_targets(counts)
+    if strategy == "balance":
+        return balance_targets(counts)
+    if isinstance(strategy, dict):
+        return targets_from_mapping(strategy, counts, group_keys, classes)
+    raise ValueError(
+        f"sampling_strategy={strategy!r} is not supported with a sensitive column. "
+        "Use 'parity', 'balance', 'auto', a dict {(group, class): n_rows} or a "
+        "callable returning such a dict."
+    )
+
+
+def generated_targets(strategy, counts, targets):
+    """Cell sizes for a fully generated table of as many rows as the real one.
+
+    'parity' (and 'auto') keep each group's size and give it the overall class
+    distribution; any other strategy keeps the proportions of its targets.
+    """
+    weights = fair_joint(counts) if strategy in ("auto", "parity") else targets
+    return round_to_total(weights, counts.sum())
+
+
+def check_learnable(counts, needed, group_keys, classes):
+    """Raise if a cell must be generated but has too few real rows to learn from."""
+    for i, k in zip(*np.nonzero(needed & (counts < MIN_CELL_SIZE)), strict=True):
+        raise ValueError(
+            f"The cell (group={group_keys[i]!r}, class={classes[k]!r}) has "
+            f"{counts[i, k]} real rows, fewer than the {MIN_CELL_SIZE} needed to learn "
+            "it. Merge this group with a similar one (or bin the sensitive column "
+            "more coarsely), or pass a dict sampling_strategy that leaves this cell "
+            "as it is."
+        )

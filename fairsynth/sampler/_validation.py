@@ -1,0 +1,160 @@
+"""Input checks of FairGANSampler; each message says how to fix the input."""
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from imblearn.utils import check_target_type
+from sklearn.utils import check_array
+from sklearn.utils.multiclass import type_of_target
+
+# More groups than this is almost always a continuous or identifier column passed by
+# mistake, and would leave most cells too small to learn.
+MAX_GROUPS_PER_COLUMN = 20
+
+
+def as_frame(X):
+    """Return ``X`` as a DataFrame, plus what is needed to give back the same type.
+
+    NumPy (and list) input gets the column labels 0..n-1, so integer ``sensitive``
+    indices name its columns.
+    """
+    if isinstance(X, pd.DataFrame):
+        if X.shape[0] == 0 or X.shape[1] == 0:
+            raise ValueError(
+                f"X is empty (shape {X.shape}); pass at least one row and column."
+            )
+        return X, "frame"
+    kind = "list" if isinstance(X, list) else "array"
+    array = check_array(
+        X, dtype=None, ensure_all_finite="allow-nan", ensure_min_samples=2
+    )
+    # Object arrays often hold numbers (e.g. a DataFrame's .to_numpy()); give each
+    # column its own dtype so numbers are modelled as numbers.
+    frame = pd.DataFrame(array).infer_objects()
+    return frame, (kind, array.dtype)
+
+
+def restore_container(frame, container):
+    """Give back ``frame`` in the container type that ``as_frame`` recorded."""
+    if container == "frame":
+        return frame
+    kind, dtype = container
+    array = frame.to_numpy(dtype=dtype)
+    return array.tolist() if kind == "list" else array
+
+
+def check_target(y, n_rows):
+    """Validate class labels; return them as a 1-D array and a way to restore ``y``."""
+    if y is None:
+        raise ValueError(
+            "FairGANSampler requires y to be passed, but the target y is None. "
+            "Pass the class labels as y."
+        )
+    template = y
+    values = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values.ravel()
+    if len(values) != n_rows:
+        raise ValueError(
+            f"X has {n_rows} rows but y has {len(values)}; they must match."
+        )
+    if values.ndim == 1 and pd.isna(values).any():
+        raise ValueError(
+            f"y contains {int(pd.isna(values).sum())} missing values. Drop those rows "
+            "or fill in their labels before resampling."
+        )
+    values, one_vs_all = check_target_type(values, indicate_one_vs_all=True)
+    kind = type_of_target(values)
+    if kind not in ("binary", "multiclass"):
+        raise ValueError(
+            f"y must hold class labels, but it looks {kind} (for example "
+            f"{values[0]!r}). Threshold or bin a continuous target into classes first."
+        )
+    if len(np.unique(values)) < 2:
+        raise ValueError(
+            "y has a single class; FairGANSampler needs two or more classes to balance."
+        )
+    return values, (template, one_vs_all)
+
+
+def restore_target(values, target_info):
+    """Give back labels in the container, name and dtype of the original ``y``."""
+    template, one_vs_all = target_info
+    if one_vs_all:
+        classes = np.arange(np.asarray(template).shape[1])
+        return (values[:, None] == classes).astype(np.asarray(template).dtype)
+    if isinstance(template, pd.Series):
+        return pd.Series(values, name=template.name).astype(template.dtype)
+    if isinstance(template, pd.DataFrame):
+        return pd.DataFrame({template.columns[0]: values}).astype(
+            template.dtypes.iloc[0]
+        )
+    if isinstance(template, list):
+        return values.tolist()
+    return np.asarray(values).astype(np.asarray(template).dtype)
+
+
+def resolve_sensitive(sensitive, frame):
+    """Return the sensitive column labels, checked against the columns of X."""
+    if sensitive is None:
+        return []
+    names = sensitive if isinstance(sensitive, (list, tuple)) else [sensitive]
+    if len(set(names)) != len(names):
+        raise ValueError(f"sensitive lists a column twice: {list(names)}.")
+    missing = [name for name in names if name not in frame.columns]
+    if missing:
+        hint = (
+            ""
+            if all(isinstance(n, str) for n in missing)
+            else " For NumPy input, name columns by integer index."
+        )
+        raise ValueError(
+            f"The sensitive column(s) {missing} are not in X. X has the columns "
+            f"{list(frame.columns)}.{hint}"
+        )
+    if len(names) == frame.shape[1]:
+        raise ValueError(
+            "X has no columns besides the sensitive ones; there is nothing to generate."
+        )
+    return list(names)
+
+
+def check_sensitive_values(frame, sensitive):
+    """Each sensitive column must be complete and hold a few (2 or more) groups."""
+    for name in sensitive:
+        column = frame[name]
+        if column.isna().any():
+            raise ValueError(
+                f"The sensitive column {name!r} has {int(column.isna().sum())} missing "
+                "values. Fill them (e.g. with an 'unknown' group) or drop those rows."
+            )
+        n_values = column.nunique()
+        if n_values > MAX_GROUPS_PER_COLUMN:
+            raise ValueError(
+                f"The sensitive column {name!r} has {n_values} distinct values, more "
+                f"than the {MAX_GROUPS_PER_COLUMN} groups FairGANSampler supports. "
+                "Bin it into a few bands first, e.g. pd.cut(X[col], bins=4)."
+            )
+        if n_values < 2:
+            raise ValueError(
+                f"The sensitive column {name!r} has a single value, so there are no "
+                "groups to compare. Use sensitive=None to oversample classes only."
+            )
+
+
+def column_values(column):
+    """List a sensitive column's values: in category order, else sorted."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return [value for value in column.cat.categories if (column == value).any()]
+    return sorted(column.unique(), key=lambda value: (str(type(value)), value))
+
+
+def check_n_samples(n_samples):
+    """``n_samples`` must be a positive integer."""
+    if (
+        not isinstance(n_samples, numbers.Integral)
+        or isinstance(n_samples, bool)
+        or n_samples <= 0
+    ):
+        raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
