@@ -79,7 +79,7 @@ class TransformerBlock(nn.Module):
     def attention(self, tokens):
         """Multi-head self-attention of ``tokens`` of shape (batch, tokens, d_model)."""
         batch, length, width = tokens.shape
-        qkv = self.qkv(tokens).view(batch, length, 3, self.n_heads, -1)
+        qkv = self.qkv(tokens).unflatten(-1, (3, self.n_heads, -1))
         query, key, value = qkv.permute(2, 0, 3, 1, 4)
         scores = query @ key.transpose(-2, -1) * query.shape[-1] ** -0.5
         mixed = scores.softmax(dim=-1) @ value

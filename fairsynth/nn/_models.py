@@ -55,7 +55,7 @@ class Generator(nn.Module):
     def forward(self, noise, codes):
         """Pre-activation outputs, shape (batch, sum(widths))."""
         condition = self.condition(codes)[:, None]
-        tokens = self.noise_to_tokens(noise).view(len(noise), len(self.widths), -1)
+        tokens = self.noise_to_tokens(noise).unflatten(1, (len(self.widths), -1))
         tokens = torch.cat([condition, tokens + self.column_embedding + condition], 1)
         return self.head(self.transformer(tokens)[:, 1:].flatten(1))
 
@@ -106,7 +106,7 @@ class Critic(nn.Module):
 
     def forward(self, x, codes):
         """Critic score per row, shape (batch,)."""
-        tokens = self.tokenizer(x).view(len(x), -1, self.column_embedding.shape[1])
+        tokens = self.tokenizer(x).unflatten(1, self.column_embedding.shape)
         condition = self.condition(codes)[:, None]
         tokens = torch.cat([condition, tokens + self.column_embedding], 1)
         return self.score(self.transformer(tokens)[:, 0]).squeeze(-1)

@@ -264,7 +264,9 @@ class FairGANSampler(BaseOverSampler):
         check_n_samples(n_samples)
         weights = strategy.fair_joint(self._counts) * self._cell_mask(groups, y)
         cells = strategy.round_to_total(weights, n_samples)
-        strategy.check_learnable(self._counts, cells > 0, self.groups_, self.classes_)
+        strategy.check_learnable(
+            self._counts, cells > 0, self.groups_, self.classes_.tolist()
+        )
         return self._restore(*self._generate(cells))
 
     # ----------------------------------------------------------------- fitting
@@ -280,6 +282,9 @@ class FairGANSampler(BaseOverSampler):
         self._targets = self._resolve_targets(labels, frame)
         self._record_cells()
         features = frame.drop(columns=self.sensitive_)
+        self._feature_columns = list(features.columns)
+        # The encoder names columns by string; NumPy input has integer labels.
+        features.columns = [str(name) for name in features.columns]
         self.encoder_ = TabularEncoder(random_state=self._rng.randint(2**31 - 1))
         encoded = self.encoder_.fit_transform(features)
         self._train(encoded, group_ids, class_codes)
@@ -318,7 +323,7 @@ class FairGANSampler(BaseOverSampler):
         if callable(chosen):
             chosen = chosen(labels, frame[self.sensitive_])
         return strategy.resolve_targets(
-            chosen, self._counts, self.groups_, self.classes_
+            chosen, self._counts, self.groups_, self.classes_.tolist()
         )
 
     def _generated_cells(self):
@@ -332,7 +337,7 @@ class FairGANSampler(BaseOverSampler):
     def _record_cells(self):
         generated = self._generated_cells()
         strategy.check_learnable(
-            self._counts, generated > 0, self.groups_, self.classes_
+            self._counts, generated > 0, self.groups_, self.classes_.tolist()
         )
         keys = [
             (group, label) if self.sensitive_ else label
@@ -344,9 +349,7 @@ class FairGANSampler(BaseOverSampler):
         )
         self.cell_counts_ = pd.DataFrame(
             {
-                "group": np.repeat(
-                    np.array(self.groups_, dtype=object), len(self.classes_)
-                ),
+                "group": [group for group in self.groups_ for _ in self.classes_],
                 "class": np.tile(self.classes_, len(self.groups_)),
                 "n_real": self._counts.ravel(),
                 "n_generated": generated.ravel(),
@@ -402,6 +405,7 @@ class FairGANSampler(BaseOverSampler):
 
         encoded = sample_net(self.net_, codes, self._rng)
         frame = self.encoder_.inverse_transform(encoded)
+        frame.columns = self._feature_columns
         for j, name in enumerate(self.sensitive_):
             values = np.asarray(self._values[j], dtype=object)
             frame[name] = values[codes[:, j]]

@@ -68,7 +68,7 @@ def check_target(y, n_rows):
     kind = type_of_target(values)
     if kind not in ("binary", "multiclass"):
         raise ValueError(
-            f"y must hold class labels, but it looks {kind} (for example "
+            f"Unknown label type: y must hold class labels, but it looks {kind} (e.g. "
             f"{values[0]!r}). Threshold or bin a continuous target into classes first."
         )
     if len(np.unique(values)) < 2:
@@ -147,7 +147,7 @@ def column_values(column):
     """List a sensitive column's values: in category order, else sorted."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         return [value for value in column.cat.categories if (column == value).any()]
-    return sorted(column.unique(), key=lambda value: (str(type(value)), value))
+    return sorted(column.unique().tolist(), key=lambda value: (str(type(value)), value))
 
 
 def check_n_samples(n_samples):
