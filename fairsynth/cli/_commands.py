@@ -1,0 +1,217 @@
+"""The ``audit``, ``resample``, ``sample`` and ``report`` commands."""
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from ._io import (
+    CLIError,
+    check_columns,
+    check_output,
+    load_model,
+    read_table,
+    save_model,
+    write_table,
+)
+from ._signals import raise_if_interrupted
+
+SAMPLE_CHUNK = 10_000
+
+
+def say(*parts):
+    """Print results to stdout at once, so that they interleave with progress bars."""
+    print(*parts, flush=True)
+
+
+def match_value(text, values, what):
+    """Return the element of ``values`` that a command-line string names."""
+    for value in values:
+        if str(value) == text:
+            return value
+    raise CLIError(
+        f"{text!r} is not {what}; choose one of {', '.join(map(str, values))}."
+    )
+
+
+def load_labelled(path, target, sensitive, extra=()):
+    """Read a table and check its target, sensitive and ``extra`` columns."""
+    frame = read_table(path)
+    check_columns(frame, [target], path, "--target")
+    check_columns(frame, sensitive, path, "--sensitive")
+    check_columns(frame, [c for c in extra if c is not None], path, "--pred")
+    if target in sensitive:
+        raise CLIError(f"--target {target!r} cannot also be a --sensitive column.")
+    return frame
+
+
+def positive_label(frame, target, text):
+    """``--pos-label`` as a value of the target column (None when not given)."""
+    if text is None:
+        return None
+    return match_value(text, frame[target].dropna().unique(), f"a value of {target!r}")
+
+
+def audit(args):
+    """Print group reports of the labels and, with ``--pred``, of predictions."""
+    from ..metrics import group_report
+    from ..report import attribute_sets
+
+    frame = load_labelled(args.data, args.target, args.sensitive, [args.pred])
+    pos_label = positive_label(frame, args.target, args.pos_label)
+    with pd.option_context("display.width", 120, "display.max_columns", 20):
+        for names in attribute_sets(args.sensitive):
+            report = group_report(
+                frame[args.target],
+                None if args.pred is None else frame[args.pred],
+                sensitive_features=frame[names] if len(names) > 1 else frame[names[0]],
+                pos_label=pos_label,
+            )
+            say(f"\n== {' × '.join(names)} ({len(frame)} rows) ==")
+            say(report.round(4).to_string())
+
+
+def make_sampler(args, sensitive):
+    """Build a FairGANSampler from the command-line options."""
+    from ..sampler import FairGANSampler
+
+    return FairGANSampler(
+        sensitive=sensitive,
+        sampling_strategy=args.strategy,
+        keep_real=args.keep_real,
+        lambda_fair=args.lambda_fair,
+        epochs=args.epochs,
+        device=args.device,
+        random_state=args.seed,
+        verbose=0 if args.quiet else 1,
+    )
+
+
+def fit_resample(sampler, X, y):
+    """Fit and resample, then stop if Ctrl-C cut training short."""
+    X_res, y_res = sampler.fit_resample(X, y)
+    raise_if_interrupted()
+    return X_res, y_res
+
+
+def with_target(X, y, target, position=None):
+    """Put the labels back into the table as column ``target``."""
+    table = X.copy()
+    table.insert(len(table.columns) if position is None else position, target, y)
+    return table
+
+
+def resample(args):
+    """Fit a sampler on a table and write the resampled table."""
+    outputs = [args.output, *([args.save_model] if args.save_model else [])]
+    for path in outputs:
+        check_output(path, force=args.force, inputs=[args.data])
+    frame = load_labelled(args.data, args.target, args.sensitive)
+    X, y = frame.drop(columns=args.target), frame[args.target]
+    sampler = make_sampler(args, args.sensitive)
+    say(f"Fitting FairGANSampler on {len(frame)} rows ({args.epochs} epochs)")
+    X_res, y_res = fit_resample(sampler, X, y)
+    position = list(frame.columns).index(args.target)
+    write_table(with_target(X_res, y_res, args.target, position), args.output)
+    say(sampler.cell_counts_.to_string(index=False))
+    say(
+        f"Wrote {len(X_res)} rows ({len(X_res) - len(X) * args.keep_real} generated) "
+        f"to {args.output}"
+    )
+    if args.save_model:
+        save_model(sampler, args.save_model)
+        say(f"Saved the model to {args.save_model}")
+
+
+def parse_groups(items, sampler):
+    """``["sex=Female"]`` as ``{"sex": "Female"}`` in the model's value types."""
+    groups = {}
+    for item in items or []:
+        name, sep, text = item.partition("=")
+        if not sep:
+            raise CLIError(f"--group {item!r}: write it as COLUMN=VALUE.")
+        column = match_value(
+            name, sampler.sensitive_, "a sensitive column of the model"
+        )
+        values = sampler._values[sampler.sensitive_.index(column)]
+        groups[column] = match_value(text, values, f"a group of {column!r}")
+    return groups
+
+
+def sample(args):
+    """Generate rows from a saved sampler and write them."""
+    from tqdm.auto import tqdm
+
+    check_output(args.output, force=args.force, inputs=[args.model])
+    if args.n <= 0:
+        raise CLIError(f"-n must be a positive number of rows; got {args.n}.")
+    sampler = load_model(args.model)
+    groups = parse_groups(args.group, sampler)
+    label = None
+    if args.label is not None:
+        label = match_value(
+            args.label, sampler.classes_.tolist(), "a class of the model"
+        )
+    parts = []
+    with tqdm(
+        total=args.n, desc="Sampling", unit="rows", disable=args.quiet, file=sys.stderr
+    ) as bar:
+        for start in range(0, args.n, SAMPLE_CHUNK):
+            size = min(SAMPLE_CHUNK, args.n - start)
+            parts.append(sampler.sample(size, groups=groups or None, y=label))
+            bar.update(size)
+    X_new = pd.concat([X for X, _ in parts], ignore_index=True)
+    y_new = pd.concat([pd.Series(y) for _, y in parts], ignore_index=True)
+    target = y_new.name if isinstance(y_new.name, str) else "label"
+    write_table(with_target(X_new, y_new.to_numpy(), target), args.output)
+    say(f"Wrote {len(X_new)} generated rows to {args.output}")
+
+
+def report(args):
+    """Compare a generated table with a real one and write the HTML report."""
+    from ..report import fidelity_section, rates_section, training_section, write_report
+
+    check_report_dir(args.out, force=args.force)
+    real = load_labelled(args.real, args.target, args.sensitive)
+    synthetic = load_labelled(args.synthetic, args.target, args.sensitive)
+    if list(synthetic.columns) != list(real.columns):
+        raise CLIError(
+            f"{args.synthetic}: its columns differ from those of {args.real}."
+        )
+    pos_label = positive_label(real, args.target, args.pos_label)
+    series = {
+        "real": (real[args.target], None, real),
+        "generated": (synthetic[args.target], None, synthetic),
+    }
+    sections = [
+        rates_section(
+            "Group base rates",
+            "base_rates",
+            series,
+            args.sensitive,
+            title="Share of positive labels per group",
+            pos_label=pos_label,
+        ),
+        fidelity_section(real, synthetic, random_state=args.seed),
+    ]
+    if args.model:
+        sections.append(training_section(load_model(args.model).net_.history))
+    path = write_report(
+        args.out,
+        "fairsynth report",
+        sections,
+        force=args.force,
+        intro=f"Real: {args.real}. Generated: {args.synthetic}.",
+    )
+    say(f"Wrote the report to {path}")
+
+
+def check_report_dir(out_dir, *, force):
+    """Refuse, before any work, a report folder that holds an earlier report."""
+    path = Path(out_dir)
+    if path.exists() and not path.is_dir():
+        raise CLIError(f"{path}: is a file, not a folder for the report.")
+    if (path / "report.html").exists() and not force:
+        raise CLIError(
+            f"{path / 'report.html'}: already exists; pass --force to overwrite it."
+        )

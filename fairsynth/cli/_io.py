@@ -1,0 +1,149 @@
+"""Reading and writing tables for the command line: CSV or Parquet, by extension.
+
+Every write goes to a temporary file beside the target and is moved into place only
+when complete, so an error or a Ctrl-C never leaves a half-written file behind.
+"""
+
+import contextlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+class CLIError(Exception):
+    """An error the command line reports in one line, without a traceback."""
+
+
+def table_format(path):
+    """Return ``"csv"`` or ``"parquet"`` from a path's extension."""
+    kind = FORMATS.get(Path(path).suffix.lower())
+    if kind is None:
+        raise CLIError(
+            f"{path}: unknown table format; use a .csv or .parquet file name."
+        )
+    return kind
+
+
+def _require_pyarrow(path):
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError as error:
+        raise CLIError(
+            f"{path}: install pyarrow to read and write Parquet (pip install pyarrow)."
+        ) from error
+
+
+def read_table(path):
+    """Read a CSV or Parquet table.
+
+    CSV text columns stay text as written; Parquet keeps its dtypes, categories
+    included.
+    """
+    kind = table_format(path)
+    if not Path(path).is_file():
+        raise CLIError(f"{path}: no such file.")
+    if kind == "parquet":
+        _require_pyarrow(path)
+        frame = pd.read_parquet(path)
+    else:
+        try:
+            frame = pd.read_csv(path)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as err:
+            raise CLIError(f"{path}: cannot read it as CSV ({err}).") from err
+    if frame.empty:
+        raise CLIError(f"{path}: the table has no rows.")
+    return frame
+
+
+def check_columns(frame, names, path, option):
+    """Every name in ``names`` must be a column of ``frame``."""
+    missing = [name for name in names if name not in frame.columns]
+    if missing:
+        raise CLIError(
+            f"{path}: no column {', '.join(map(repr, missing))} (from {option}); "
+            f"the columns are {', '.join(map(str, frame.columns))}."
+        )
+
+
+def check_output(path, *, force, inputs=()):
+    """Refuse to write over an input, or over an existing file without ``force``."""
+    path = Path(path)
+    for source in inputs:
+        if Path(source).exists() and path.exists() and path.samefile(source):
+            raise CLIError(f"{path}: is an input file; it will not be overwritten.")
+    if path.exists() and not force:
+        raise CLIError(f"{path}: already exists; pass --force to overwrite it.")
+    if not path.parent.exists():
+        raise CLIError(f"{path}: the folder {path.parent} does not exist.")
+    if not os.access(path.parent, os.W_OK):
+        raise CLIError(f"{path}: cannot write to the folder {path.parent}.")
+
+
+def file_mode():
+    """Return the permissions of a new file under the current umask.
+
+    mkstemp creates files readable by their owner only; outputs are meant to be
+    shared like any other file.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; move it onto ``path`` on success."""
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".part"
+    )
+    os.close(handle)
+    try:
+        yield temporary
+        os.chmod(temporary, file_mode())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_table(frame, path):
+    """Write ``frame`` as CSV or Parquet, atomically."""
+    kind = table_format(path)
+    if kind == "parquet":
+        _require_pyarrow(path)
+    with atomic_path(path) as temporary:
+        if kind == "parquet":
+            frame.to_parquet(temporary, index=False)
+        else:
+            frame.to_csv(temporary, index=False)
+
+
+def save_model(model, path):
+    """Pickle a fitted model, atomically."""
+    with atomic_path(path) as temporary, open(temporary, "wb") as file:
+        pickle.dump(model, file)
+
+
+def load_model(path):
+    """Unpickle a sampler saved by ``fairsynth resample --save-model``."""
+    from ..sampler import FairGANSampler
+
+    if not Path(path).is_file():
+        raise CLIError(f"{path}: no such file.")
+    try:
+        with open(path, "rb") as file:
+            model = pickle.load(file)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as error:
+        raise CLIError(f"{path}: not a saved model ({error}).") from error
+    if not isinstance(model, FairGANSampler) or not hasattr(model, "net_"):
+        raise CLIError(
+            f"{path}: not a fitted FairGANSampler; save one with "
+            "`fairsynth resample ... --save-model PATH`."
+        )
+    return model

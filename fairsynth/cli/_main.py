@@ -1,0 +1,250 @@
+"""The ``fairsynth`` command: argument parsing and error handling."""
+
+import argparse
+import sys
+import traceback
+
+from .. import __version__
+from . import _commands as commands
+from ._signals import remember_interrupts
+
+EXAMPLES = {
+    "demo": "fairsynth demo --quick --out demo-report",
+    "audit": "fairsynth audit adult.csv --target income --sensitive sex race "
+    "--pred predicted",
+    "resample": "fairsynth resample adult.csv --target income --sensitive sex "
+    "-o fair.csv --strategy parity --epochs 10 --save-model sampler.pkl",
+    "sample": "fairsynth sample sampler.pkl -n 1000 -o women.parquet "
+    "--group sex=Female --label 1",
+    "report": "fairsynth report adult.csv fair.csv --target income --sensitive sex "
+    "--out report",
+}
+HELP = {
+    "demo": "audit, repair and retrain on the bundled Adult data; write a report",
+    "audit": "print per-group rates of labels (and predictions)",
+    "resample": "add generated rows that make a table fair",
+    "sample": "generate rows from a saved model",
+    "report": "compare a generated table with a real one in an HTML report",
+}
+
+
+def _common():
+    """Options every command accepts, before or after its name."""
+    # SUPPRESS keeps a subcommand from resetting what was given before its name.
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="no progress bars or loss tables",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the traceback of an error",
+    )
+    return parser
+
+
+def _add_command(subparsers, name, handler):
+    parser = subparsers.add_parser(
+        name,
+        help=HELP[name],
+        description=HELP[name].capitalize() + ".",
+        epilog=f"example:\n  {EXAMPLES[name]}",
+        parents=[_common()],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def _add_labels(parser, *, pos_label=True):
+    parser.add_argument(
+        "--target", required=True, metavar="COL", help="the label column"
+    )
+    parser.add_argument(
+        "--sensitive",
+        required=True,
+        nargs="+",
+        metavar="COL",
+        help="sensitive column(s); several add their intersection",
+    )
+    if pos_label:
+        parser.add_argument(
+            "--pos-label",
+            metavar="V",
+            help="the positive label, when it is not 1 or True",
+        )
+
+
+def _add_output(parser, *, folder=False):
+    if folder:
+        parser.add_argument(
+            "--out",
+            default="fairsynth-report",
+            metavar="DIR",
+            help="folder for report.html and its PNGs (default: %(default)s)",
+        )
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite existing output files"
+    )
+
+
+def _add_training(parser):
+    parser.add_argument(
+        "--device", default="auto", help="torch device: auto, cpu, cuda (default: auto)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+
+
+def _demo_parser(subparsers):
+    from ._demo import DEFAULT, QUICK, demo
+
+    parser = _add_command(subparsers, "demo", demo)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"{QUICK['rows']} rows and {QUICK['epochs']} epochs "
+        "(under a minute) instead of "
+        f"{DEFAULT['rows']} rows and {DEFAULT['epochs']} epochs",
+    )
+    parser.add_argument(
+        "--rows", type=int, metavar="N", help="training rows drawn from Adult"
+    )
+    parser.add_argument("--epochs", type=int, metavar="N", help="training epochs")
+    parser.add_argument(
+        "--lambda-sweep",
+        type=float,
+        nargs="+",
+        metavar="L",
+        help="also fit parity samplers with these lambda_fair values",
+    )
+    _add_training(parser)
+    _add_output(parser, folder=True)
+    parser.set_defaults(out="fairsynth-demo")
+
+
+def _resample_parser(subparsers):
+    parser = _add_command(subparsers, "resample", commands.resample)
+    parser.add_argument("data", metavar="DATA", help="input table (.csv or .parquet)")
+    _add_labels(parser, pos_label=False)
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="resampled table (.csv or .parquet)",
+    )
+    parser.add_argument(
+        "--strategy",
+        choices=["parity", "balance", "auto"],
+        default="auto",
+        help="which cells grow (default: auto)",
+    )
+    parser.add_argument(
+        "--keep-real",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="keep the real rows (default: yes)",
+    )
+    parser.add_argument(
+        "--lambda-fair",
+        type=float,
+        default=1.0,
+        metavar="L",
+        help="weight of the fairness adversary (default: 1.0)",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=15,
+        metavar="N",
+        help="training epochs (default: 15)",
+    )
+    parser.add_argument(
+        "--save-model",
+        metavar="PATH",
+        help="pickle the fitted sampler, for `fairsynth sample`",
+    )
+    _add_training(parser)
+    _add_output(parser)
+
+
+def _other_parsers(subparsers):
+    parser = _add_command(subparsers, "audit", commands.audit)
+    parser.add_argument("data", metavar="DATA", help="table (.csv or .parquet)")
+    _add_labels(parser)
+    parser.add_argument("--pred", metavar="COL", help="a column of predictions")
+
+    parser = _add_command(subparsers, "sample", commands.sample)
+    parser.add_argument("model", metavar="MODEL", help="a model saved by resample")
+    parser.add_argument("-n", type=int, required=True, help="number of rows")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="generated table (.csv or .parquet)",
+    )
+    parser.add_argument(
+        "--group",
+        action="append",
+        metavar="COL=VALUE",
+        help="fix a sensitive column's value (repeatable)",
+    )
+    parser.add_argument("--label", metavar="V", help="fix the label")
+    _add_output(parser)
+
+    parser = _add_command(subparsers, "report", commands.report)
+    parser.add_argument("real", metavar="REAL", help="the real table")
+    parser.add_argument("synthetic", metavar="SYNTHETIC", help="the generated table")
+    _add_labels(parser)
+    parser.add_argument(
+        "--model", metavar="PATH", help="a saved model, to add its training losses"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    _add_output(parser, folder=True)
+
+
+def build_parser():
+    """Build the ``fairsynth`` argument parser and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="fairsynth",
+        parents=[_common()],
+        description="Measure and reduce bias in tabular data with generative models.",
+        epilog=f"start with:\n  {EXAMPLES['demo']}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _demo_parser(subparsers)
+    _other_parsers(subparsers)
+    _resample_parser(subparsers)
+    return parser
+
+
+def main(argv=None):
+    """Run the ``fairsynth`` command line; return its exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    args.quiet = getattr(args, "quiet", False)
+    args.debug = getattr(args, "debug", False)
+    try:
+        with remember_interrupts():
+            args.handler(args)
+    except KeyboardInterrupt:
+        print("fairsynth: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if args.debug:
+            traceback.print_exc()
+        print(
+            f"fairsynth: error: {str(error) or type(error).__name__}", file=sys.stderr
+        )
+        return 1
+    return 0

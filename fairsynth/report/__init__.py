@@ -1,0 +1,35 @@
+"""Visual reports: matplotlib figures gathered into one self-contained HTML page."""
+
+from ._figures import (
+    association_figure,
+    distributions_figure,
+    loss_figure,
+    rates_figure,
+    tradeoff_figure,
+)
+from ._html import Section, report_files, write_report
+from ._sections import (
+    attribute_sets,
+    fidelity_section,
+    quality_table,
+    rate_panels,
+    rates_section,
+    training_section,
+)
+
+__all__ = [
+    "Section",
+    "association_figure",
+    "attribute_sets",
+    "distributions_figure",
+    "fidelity_section",
+    "loss_figure",
+    "quality_table",
+    "rate_panels",
+    "rates_figure",
+    "rates_section",
+    "report_files",
+    "tradeoff_figure",
+    "training_section",
+    "write_report",
+]

@@ -1,0 +1,199 @@
+"""The report's figures, drawn with matplotlib's Agg backend (no display needed).
+
+Every function returns a :class:`matplotlib.figure.Figure` built without pyplot, so
+that drawing reports never touches a user's interactive figures.
+"""
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from ..metrics._quality import category_labels, is_numeric
+
+# Colour-blind safe (Okabe-Ito) colours, in the order the series are drawn.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9"]
+MAX_CATEGORIES = 8
+LOSS_PANELS = {
+    "Wasserstein GAN": {"train_loss": "generator", "critic_loss": "critic"},
+    "Fairness adversary": {
+        "adversary_loss": "adversary loss",
+        "fairness_penalty": "fairness penalty",
+    },
+}
+
+
+def _bar_panel(ax, table, title, xlabel):
+    """Horizontal grouped bars: one row per group, one bar per column of ``table``."""
+    height = 0.8 / max(len(table.columns), 1)
+    rows = np.arange(len(table))
+    for k, name in enumerate(table.columns):
+        ax.barh(
+            rows + (k - (len(table.columns) - 1) / 2) * height,
+            table[name].to_numpy(dtype=float, na_value=np.nan),
+            height=height,
+            color=PALETTE[k % len(PALETTE)],
+            label=str(name),
+        )
+    ax.set_yticks(rows, [str(group) for group in table.index])
+    ax.invert_yaxis()
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="x", alpha=0.3)
+
+
+def rates_figure(panels, *, title, xlabel="share of rows with the positive label"):
+    """Draw grouped bars of rates per group, a panel per attribute or intersection.
+
+    Parameters
+    ----------
+    panels : dict of str to pandas.DataFrame
+        For each attribute, a table indexed by group whose columns are the series
+        to compare (e.g. base rate before and after).
+    title : str
+        Figure title.
+    xlabel : str, default="share of rows with the positive label"
+        What the rate is.
+    """
+    heights = [
+        max(len(table), 2) * 0.25 * len(table.columns) + 1 for table in panels.values()
+    ]
+    fig = Figure(figsize=(8, sum(heights) + 0.8), layout="constrained")
+    axes = fig.subplots(len(panels), 1, squeeze=False, height_ratios=heights)[:, 0]
+    for ax, (name, table) in zip(axes, panels.items(), strict=True):
+        _bar_panel(ax, table, f"by {name}", xlabel)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2)
+    fig.suptitle(title)
+    return fig
+
+
+def tradeoff_figure(points, attributes):
+    """Accuracy against demographic-parity difference, one panel per attribute.
+
+    Parameters
+    ----------
+    points : pandas.DataFrame
+        One row per trained model, indexed by its name, with an ``accuracy``
+        column and a ``dp_difference[<attribute>]`` column per attribute.
+    attributes : list of str
+        The sensitive attributes.
+    """
+    fig = Figure(figsize=(5 * len(attributes), 4.2), layout="constrained")
+    axes = fig.subplots(1, len(attributes), squeeze=False)[0]
+    for ax, attribute in zip(axes, attributes, strict=True):
+        x = points[f"dp_difference[{attribute}]"].to_numpy(dtype=float)
+        y = points["accuracy"].to_numpy(dtype=float)
+        for k, name in enumerate(points.index):
+            ax.scatter(x[k], y[k], s=60, color=PALETTE[k % len(PALETTE)], zorder=3)
+            ax.annotate(
+                str(name), (x[k], y[k]), xytext=(5, 5), textcoords="offset points"
+            )
+        ax.set_title(f"{attribute}")
+        ax.set_xlabel("demographic-parity difference (lower is fairer)")
+        ax.set_ylabel("accuracy on the test set")
+        ax.grid(alpha=0.3)
+        ax.margins(0.25)
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+    fig.suptitle("Accuracy / fairness trade-off")
+    return fig
+
+
+def _numeric_panel(ax, real, synthetic):
+    values = [
+        pd.to_numeric(s, errors="coerce").dropna().to_numpy(float)
+        for s in (real, synthetic)
+    ]
+    everything = np.concatenate(values)
+    low, high = np.quantile(everything, [0.01, 0.99]) if everything.size else (0, 1)
+    bins = np.linspace(low, high if high > low else low + 1, 30)
+    for k, (data, label) in enumerate(zip(values, ("real", "generated"), strict=True)):
+        ax.hist(
+            np.clip(data, bins[0], bins[-1]),
+            bins=bins,
+            density=True,
+            histtype="step" if k else "stepfilled",
+            alpha=1 if k else 0.5,
+            color=PALETTE[k],
+            linewidth=1.5,
+            label=label,
+        )
+    ax.set_ylabel("density")
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.ticklabel_format(axis="both", style="sci", scilimits=(-3, 4))
+
+
+def _categorical_panel(ax, real, synthetic):
+    shares = (
+        pd.DataFrame(
+            {
+                "real": pd.Series(category_labels(real)).value_counts(normalize=True),
+                "generated": pd.Series(category_labels(synthetic)).value_counts(
+                    normalize=True
+                ),
+            }
+        )
+        .fillna(0.0)
+        .sort_values("real", ascending=False)
+    )
+    if len(shares) > MAX_CATEGORIES:
+        top, rest = shares.iloc[: MAX_CATEGORIES - 1], shares.iloc[MAX_CATEGORIES - 1 :]
+        shares = pd.concat([top, rest.sum().to_frame("(others)").T])
+    _bar_panel(ax, shares, "", "share of rows")
+    ax.tick_params(axis="y", labelsize=7)
+
+
+def distributions_figure(real, synthetic):
+    """Real against generated distribution of every column, one panel each."""
+    n_cols = 3
+    n_rows = -(-real.shape[1] // n_cols)
+    fig = Figure(figsize=(12, 2.8 * n_rows + 0.8), layout="constrained")
+    axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
+    for ax, name in zip(axes, real.columns, strict=False):
+        if is_numeric(real[name]):
+            _numeric_panel(ax, real[name], synthetic[name])
+        else:
+            _categorical_panel(ax, real[name], synthetic[name])
+        ax.set_title(str(name))
+    for ax in axes[real.shape[1] :]:
+        ax.set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2)
+    fig.suptitle("Real and generated distributions, column by column")
+    return fig
+
+
+def association_figure(delta):
+    """Heat map of generated minus real association (correlation) matrices."""
+    size = max(4.0, 0.45 * len(delta) + 2)
+    fig = Figure(figsize=(size + 1.2, size), layout="constrained")
+    ax = fig.subplots()
+    limit = max(float(np.nanmax(np.abs(delta.to_numpy()))), 0.05)
+    image = ax.imshow(delta.to_numpy(float), cmap="RdBu_r", vmin=-limit, vmax=limit)
+    ticks = np.arange(len(delta))
+    ax.set_xticks(ticks, [str(c) for c in delta.columns], rotation=60, ha="right")
+    ax.set_yticks(ticks, [str(c) for c in delta.index])
+    ax.set_xlabel("column")
+    ax.set_ylabel("column")
+    fig.colorbar(image, ax=ax, label="association: generated minus real")
+    ax.set_title("Difference of association matrices\n(Pearson, Cramér's V, eta)")
+    return fig
+
+
+def loss_figure(history):
+    """Training losses per epoch from a skorch ``History``."""
+    epochs = history[:, "epoch"]
+    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    axes = fig.subplots(1, len(LOSS_PANELS))
+    for ax, (title, keys) in zip(axes, LOSS_PANELS.items(), strict=True):
+        for k, (key, label) in enumerate(keys.items()):
+            values = [row.get(key, np.nan) for row in history]
+            ax.plot(epochs, values, marker="o", color=PALETTE[k], label=label)
+        ax.set_title(title)
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel("mean loss over the epoch")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle("Training losses")
+    return fig

@@ -1,0 +1,115 @@
+"""Report sections built from data: group rates, fidelity and training."""
+
+import pandas as pd
+
+from ..metrics import association_difference, group_report, quality_report
+from ._figures import (
+    association_figure,
+    distributions_figure,
+    loss_figure,
+    rates_figure,
+)
+from ._html import Section
+
+QUALITY_NAMES = {
+    "mean_fidelity": "mean column fidelity (1 = same marginals)",
+    "correlation_similarity": "association similarity (1 = same)",
+    "detection_auc": "detection AUC (0.5 = indistinguishable)",
+    "exact_copy_rate": "exact copies of real rows (share)",
+    "median_distance_to_closest_record": "median distance to closest real row",
+}
+
+
+def attribute_sets(sensitive):
+    """Each sensitive column alone, then their intersection when there are several."""
+    sets = [[name] for name in sensitive]
+    return [*sets, list(sensitive)] if len(sensitive) > 1 else sets
+
+
+def rate_panels(series, sensitive, *, pos_label=None):
+    """Per-group rates of several tables, one panel per attribute set.
+
+    Parameters
+    ----------
+    series : dict
+        ``{label: (y_true, y_pred, groups)}``: ``groups`` a DataFrame holding the
+        sensitive columns. Without ``y_pred`` (None) the rate is the base rate,
+        else the selection rate.
+    sensitive : list of str
+        The sensitive columns.
+    pos_label : scalar, default=None
+        The positive label; see :func:`fairsynth.metrics.group_report`.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        Indexed by group, one column per entry of ``series``.
+    """
+    panels = {}
+    for names in attribute_sets(sensitive):
+        columns = {}
+        for label, (y_true, y_pred, groups) in series.items():
+            report = group_report(
+                y_true,
+                y_pred,
+                sensitive_features=groups[names]
+                if len(names) > 1
+                else groups[names[0]],
+                pos_label=pos_label,
+            )
+            rate = "base_rate" if y_pred is None else "selection_rate"
+            columns[label] = report.loc["group", rate]
+        panels[" × ".join(names)] = pd.DataFrame(columns)
+    return panels
+
+
+def rates_section(heading, stem, series, sensitive, *, title, text="", pos_label=None):
+    """Build a section with one figure of per-group rates.
+
+    Base rates (``y_pred`` None in ``series``) and selection rates are labelled
+    as such on the figure; see :func:`rate_panels` for the arguments.
+    """
+    panels = rate_panels(series, sensitive, pos_label=pos_label)
+    predicted = any(y_pred is not None for _, y_pred, _ in series.values())
+    xlabel = (
+        "selection rate (share predicted positive)"
+        if predicted
+        else "base rate (share of rows with the positive label)"
+    )
+    figure = rates_figure(panels, title=title, xlabel=xlabel)
+    return Section(heading, text, figures={stem: figure})
+
+
+def quality_table(real, generated, *, random_state=None):
+    """Fidelity, detection and privacy-distance figures as a one-column table."""
+    scores = quality_report(real, generated, random_state=random_state)
+    values = {label: scores[key] for key, label in QUALITY_NAMES.items()}
+    return pd.DataFrame({"value": pd.Series(values, dtype=float)})
+
+
+def fidelity_section(real, generated, *, random_state=None):
+    """Distributions, association differences and quality figures of a table."""
+    return Section(
+        "Generated data against real data",
+        f"{len(generated)} generated rows compared with {len(real)} real rows.",
+        tables={
+            "Fidelity, detection and privacy": quality_table(
+                real, generated, random_state=random_state
+            )
+        },
+        figures={
+            "distributions": distributions_figure(real, generated),
+            "association_difference": association_figure(
+                association_difference(real, generated)
+            ),
+        },
+    )
+
+
+def training_section(history):
+    """Loss curves of a fitted sampler's net."""
+    return Section(
+        "Training",
+        "Losses of the generator, critic and fairness adversary, epoch by epoch.",
+        figures={"training_losses": loss_figure(history)},
+    )

@@ -1,0 +1,35 @@
+import pytest
+from threadpoolctl import threadpool_limits
+
+from fairsynth.cli import main
+from fairsynth.datasets import make_biased_classification
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _single_openmp_thread():
+    # Shared cores: OpenMP spin-waiting in gradient boosting slows small fits badly.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
+
+
+@pytest.fixture(scope="session")
+def table():
+    X, y = make_biased_classification(300, random_state=0)
+    return X.assign(label=y)
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory, table):
+    """The same small table as CSV and Parquet, and a fitted model from resample."""
+    folder = tmp_path_factory.mktemp("data")
+    table.to_csv(folder / "data.csv", index=False)
+    table.to_parquet(folder / "data.parquet", index=False)
+    code = main(
+        [
+            "resample", str(folder / "data.csv"), "--target", "label",
+            "--sensitive", "group", "-o", str(folder / "resampled.csv"),
+            "--epochs", "1", "--quiet", "--save-model", str(folder / "model.pkl"),
+        ]
+    )  # fmt: skip
+    assert code == 0
+    return folder

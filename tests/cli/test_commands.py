@@ -1,0 +1,143 @@
+import pickle
+import subprocess
+import sys
+
+import matplotlib.image
+import pandas as pd
+import pytest
+
+from fairsynth.cli import main
+
+COMMANDS = ["demo", "audit", "resample", "sample", "report"]
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_shows_an_example(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "example:" in out
+    assert f"fairsynth {command} " in out
+
+
+def test_python_m_fairsynth_runs_the_command_line():
+    result = subprocess.run(
+        [sys.executable, "-m", "fairsynth", "--help"], capture_output=True, text=True
+    )
+    assert result.returncode == 0
+    assert all(command in result.stdout for command in COMMANDS)
+
+
+def test_no_command_prints_help(capsys):
+    code, out, _ = run(capsys)
+    assert code == 2
+    assert "demo" in out
+
+
+def test_audit_prints_groups_and_their_intersection(tmp_path, table, capsys):
+    path = tmp_path / "data.csv"
+    table.assign(band=(table["num_0"] > 0).map({True: "hi", False: "lo"})).to_csv(
+        path, index=False
+    )
+    code, out, err = run(
+        capsys, "audit", path, "--target", "label", "--sensitive", "group", "band"
+    )
+    assert code == 0, err
+    assert "== group" in out and "== band" in out and "== group × band" in out
+    assert "base_rate" in out and "selection_rate" not in out
+
+
+def test_audit_with_predictions_reports_model_rates(data_dir, table, capsys):
+    path = data_dir / "with_pred.parquet"
+    table.assign(pred=table["label"]).to_parquet(path)
+    code, out, _ = run(
+        capsys, "audit", path, "--target", "label", "--sensitive", "group",
+        "--pred", "pred",
+    )  # fmt: skip
+    assert code == 0
+    assert "selection_rate" in out and "tpr" in out
+
+
+def test_resample_writes_the_resampled_table(data_dir, table):
+    written = pd.read_csv(data_dir / "resampled.csv")
+    with open(data_dir / "model.pkl", "rb") as file:
+        sampler = pickle.load(file)
+    assert len(written) == sampler.cell_counts_["n_total"].sum()
+    assert list(written.columns) == list(table.columns)
+    # Real rows come first, unchanged.
+    pd.testing.assert_frame_equal(
+        written.iloc[: len(table)],
+        pd.read_csv(data_dir / "data.csv"),
+    )
+
+
+def test_resample_parquet_keeps_categories(data_dir, table, capsys, tmp_path):
+    out = tmp_path / "fair.parquet"
+    code, stdout, err = run(
+        capsys, "resample", data_dir / "data.parquet", "--target", "label",
+        "--sensitive", "group", "-o", out, "--epochs", "1", "--quiet",
+        "--no-keep-real", "--strategy", "balance",
+    )  # fmt: skip
+    assert code == 0, err
+    written = pd.read_parquet(out)
+    assert len(written) == len(table)
+    assert written.dtypes.to_dict() == table.dtypes.to_dict()
+    assert f"to {out}" in stdout
+
+
+def test_sample_fixes_group_and_label(data_dir, capsys, tmp_path):
+    out = tmp_path / "new.csv"
+    code, stdout, err = run(
+        capsys, "sample", data_dir / "model.pkl", "-n", 40, "-o", out,
+        "--group", "group=g1", "--label", "1", "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    written = pd.read_csv(out)
+    assert len(written) == 40
+    assert set(written["group"]) == {"g1"}
+    assert set(written["label"]) == {1}
+    assert "Wrote 40 generated rows" in stdout
+
+
+def test_report_writes_html_and_pngs(data_dir, capsys, tmp_path):
+    out = tmp_path / "report"
+    code, _, err = run(
+        capsys, "report", data_dir / "data.csv", data_dir / "resampled.csv",
+        "--target", "label", "--sensitive", "group", "--out", out,
+        "--model", data_dir / "model.pkl",
+    )  # fmt: skip
+    assert code == 0, err
+    names = {path.name for path in out.iterdir()}
+    assert names == {
+        "report.html",
+        "base_rates.png",
+        "distributions.png",
+        "association_difference.png",
+        "training_losses.png",
+    }
+    for png in out.glob("*.png"):
+        assert matplotlib.image.imread(png).ndim == 3
+    assert "data:image/png;base64," in (out / "report.html").read_text()
+
+
+def test_demo_quick_writes_its_report(tmp_path, capsys):
+    out = tmp_path / "demo"
+    code, stdout, err = run(
+        capsys, "demo", "--quick", "--rows", 400, "--epochs", 1, "--out", out,
+        "--lambda-sweep", 0, "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    for step in ("[1/5]", "[2/5]", "[3/5]", "[4/5]", "[5/5]"):
+        assert step in stdout
+    assert "no resampling" in stdout and "dp_difference[sex]" in stdout
+    names = {path.name for path in out.iterdir()}
+    assert {"report.html", "selection_rates.png", "tradeoff.png"} <= names
+    for png in out.glob("*.png"):
+        assert matplotlib.image.imread(png).ndim == 3
