@@ -1,4 +1,4 @@
-"""Datasets: the bundled UCI Adult table, cached downloads and a biased-data generator."""
+"""Datasets: bundled UCI Adult, cached downloads and a biased-data generator."""
 
 from ._adult import load_adult
 from ._fetch import fetch_compas, fetch_german_credit
