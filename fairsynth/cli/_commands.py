@@ -109,7 +109,8 @@ def resample(args):
     frame = load_labelled(args.data, args.target, args.sensitive)
     X, y = frame.drop(columns=args.target), frame[args.target]
     sampler = make_sampler(args, args.sensitive)
-    say(f"Fitting FairGANSampler on {len(frame)} rows ({args.epochs} epochs)")
+    epochs = f"{args.epochs} epoch{'' if args.epochs == 1 else 's'}"
+    say(f"Fitting FairGANSampler on {len(frame)} rows ({epochs})")
     X_res, y_res = fit_resample(sampler, X, y)
     position = list(frame.columns).index(args.target)
     write_table(with_target(X_res, y_res, args.target, position), args.output)

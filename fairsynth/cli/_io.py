@@ -139,7 +139,9 @@ def load_model(path):
     try:
         with open(path, "rb") as file:
             model = pickle.load(file)
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as error:
+    # Unpickling other bytes fails in many ways (ValueError, KeyError, ...); every one
+    # of them means the file is not a saved model.
+    except Exception as error:
         raise CLIError(f"{path}: not a saved model ({error}).") from error
     if not isinstance(model, FairGANSampler) or not hasattr(model, "net_"):
         raise CLIError(

@@ -1,6 +1,7 @@
 """The ``fairsynth`` command: argument parsing and error handling."""
 
 import argparse
+import os
 import sys
 import traceback
 
@@ -51,7 +52,7 @@ def _add_command(subparsers, name, handler):
     parser = subparsers.add_parser(
         name,
         help=HELP[name],
-        description=HELP[name].capitalize() + ".",
+        description=HELP[name][0].upper() + HELP[name][1:] + ".",
         epilog=f"example:\n  {EXAMPLES[name]}",
         parents=[_common()],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -240,6 +241,11 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("fairsynth: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) has gone: stop quietly, as Unix tools do, and
+        # keep Python from complaining again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as error:
         if args.debug:
             traceback.print_exc()

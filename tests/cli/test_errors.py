@@ -1,0 +1,162 @@
+import os
+import signal
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from fairsynth.cli import main
+from fairsynth.cli._io import atomic_path
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def resample_args(data, out, *extra):
+    argv = ["resample", data, "--target", "label", "--sensitive", "group",
+            "-o", out, "--epochs", 1, "--quiet", *extra]  # fmt: skip
+    return [str(a) for a in argv]
+
+
+def assert_one_line_error(code, err, *phrases):
+    assert code == 1
+    assert err.startswith("fairsynth: error: ")
+    assert err.count("\n") == 1 and "Traceback" not in err
+    for phrase in phrases:
+        assert phrase in err
+
+
+def test_missing_file(capsys, tmp_path):
+    code, _, err = run(capsys, *resample_args(tmp_path / "no.csv", tmp_path / "o.csv"))
+    assert_one_line_error(code, err, "no.csv: no such file.")
+
+
+def test_unknown_format(capsys, data_dir, tmp_path):
+    code, _, err = run(
+        capsys, *resample_args(data_dir / "data.csv", tmp_path / "o.xlsx")
+    )
+    assert_one_line_error(code, err, "o.xlsx: unknown table format")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "phrase"),
+    [("--target", "income", "no column 'income' (from --target)"),
+     ("--sensitive", "sex", "no column 'sex' (from --sensitive)"),
+     ("--pred", "score", "no column 'score' (from --pred)")],
+)  # fmt: skip
+def test_unknown_column(option, value, phrase, capsys, data_dir):
+    argv = {"--target": "label", "--sensitive": "group", "--pred": None}
+    argv[option] = value
+    flat = [item for key, v in argv.items() if v for item in (key, v)]
+    code, _, err = run(capsys, "audit", data_dir / "data.csv", *flat)
+    assert_one_line_error(code, err, phrase, "the columns are")
+
+
+def test_bad_group_and_label_values(capsys, data_dir, tmp_path):
+    model, out = data_dir / "model.pkl", tmp_path / "o.csv"
+    code, _, err = run(
+        capsys, "sample", model, "-n", 5, "-o", out, "--group", "group=x"
+    )
+    assert_one_line_error(code, err, "'x' is not a group of 'group'", "g0, g1")
+    code, _, err = run(capsys, "sample", model, "-n", 5, "-o", out, "--group", "g0")
+    assert_one_line_error(code, err, "COLUMN=VALUE")
+    code, _, err = run(capsys, "sample", model, "-n", 5, "-o", out, "--label", "7")
+    assert_one_line_error(code, err, "'7' is not a class of the model")
+    code, _, err = run(capsys, "sample", model, "-n", 0, "-o", out)
+    assert_one_line_error(code, err, "-n must be a positive number")
+    assert not out.exists()
+
+
+def test_bad_option_value_is_a_usage_error(capsys, data_dir, tmp_path):
+    with pytest.raises(SystemExit) as exit_info:
+        main(
+            resample_args(data_dir / "data.csv", tmp_path / "o.csv", "--strategy", "x")
+        )
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'x'" in capsys.readouterr().err
+
+
+def test_sampler_errors_are_one_line(capsys, data_dir, tmp_path):
+    code, _, err = run(
+        capsys, *resample_args(data_dir / "data.csv", tmp_path / "o.csv", "--epochs", 0)
+    )
+    assert_one_line_error(code, err, "epochs")
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_not_a_model(capsys, data_dir, tmp_path):
+    code, _, err = run(capsys, "sample", data_dir / "data.csv", "-n", 5, "-o",
+                       tmp_path / "o.csv")  # fmt: skip
+    assert_one_line_error(code, err, "not a saved model")
+
+
+def test_unwritable_output(capsys, data_dir, tmp_path):
+    out = tmp_path / "missing" / "o.csv"
+    code, _, err = run(capsys, *resample_args(data_dir / "data.csv", out))
+    assert_one_line_error(code, err, "does not exist")
+
+
+def test_existing_output_needs_force(capsys, data_dir, tmp_path):
+    out = tmp_path / "o.csv"
+    out.write_text("keep me\n")
+    code, _, err = run(capsys, *resample_args(data_dir / "data.csv", out))
+    assert_one_line_error(code, err, "already exists; pass --force")
+    assert out.read_text() == "keep me\n"
+    code, _, err = run(capsys, *resample_args(data_dir / "data.csv", out, "--force"))
+    assert code == 0, err
+    assert len(pd.read_csv(out)) > 300
+
+
+def test_input_is_never_overwritten(capsys, data_dir, tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_bytes((data_dir / "data.csv").read_bytes())
+    code, _, err = run(capsys, *resample_args(data, data, "--force"))
+    assert_one_line_error(code, err, "is an input file")
+    assert data.read_bytes() == (data_dir / "data.csv").read_bytes()
+
+
+def test_existing_report_needs_force(capsys, data_dir, tmp_path):
+    (tmp_path / "report.html").write_text("old")
+    data = data_dir / "data.csv"
+    code, _, err = run(capsys, "report", data, data, "--target", "label",
+                       "--sensitive", "group", "--out", tmp_path)  # fmt: skip
+    assert_one_line_error(code, err, "report.html: already exists")
+
+
+def test_debug_shows_the_traceback(capsys, tmp_path):
+    code, _, err = run(capsys, "--debug", *resample_args(tmp_path / "no.csv", "o.csv"))
+    assert code == 1
+    assert "Traceback" in err and err.endswith("no.csv: no such file.\n")
+
+
+def test_atomic_write_leaves_nothing_on_failure(tmp_path):
+    with pytest.raises(RuntimeError), atomic_path(tmp_path / "o.csv") as temporary:
+        with open(temporary, "w") as file:
+            file.write("half")
+        raise RuntimeError
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_during_training_writes_nothing(data_dir, tmp_path):
+    out, model = tmp_path / "o.csv", tmp_path / "model.pkl"
+    argv = [sys.executable, "-m", "fairsynth", "resample", str(data_dir / "data.csv"),
+            "--target", "label", "--sensitive", "group", "-o", str(out),
+            "--epochs", "100000", "--save-model", str(model)]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env)  # fmt: skip
+    assert process.stdout.readline().startswith("Fitting FairGANSampler")
+    # The progress bar appears once the epochs start, where skorch swallows Ctrl-C.
+    seen, char = "", "."
+    while "%|" not in seen and char:
+        char = process.stderr.read(1)
+        seen += char
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "interrupted; nothing was written" in err
+    assert list(tmp_path.iterdir()) == []
