@@ -1,0 +1,5 @@
+"""A classifier trained against an adversary that guesses the sensitive groups."""
+
+from ._classifier import AdversarialFairClassifier
+
+__all__ = ["AdversarialFairClassifier"]
