@@ -138,6 +138,17 @@ def _resample_parser(subparsers):
         metavar="OUT",
         help="resampled table (.csv or .parquet)",
     )
+    _add_sampler_options(parser)
+    parser.add_argument(
+        "--save-model",
+        metavar="PATH",
+        help="pickle the fitted sampler, for `fairsynth sample`",
+    )
+    _add_training(parser)
+    _add_output(parser)
+
+
+def _add_sampler_options(parser):
     parser.add_argument(
         "--strategy",
         choices=["parity", "balance", "auto"],
@@ -164,13 +175,6 @@ def _resample_parser(subparsers):
         metavar="N",
         help="training epochs (default: 15)",
     )
-    parser.add_argument(
-        "--save-model",
-        metavar="PATH",
-        help="pickle the fitted sampler, for `fairsynth sample`",
-    )
-    _add_training(parser)
-    _add_output(parser)
 
 
 def _other_parsers(subparsers):
