@@ -145,12 +145,10 @@ class FairGANNet(NeuralNet):
         data = {key: value.to(self.device) for key, value in data.items()}
         return CellBatches(data, self.batch_size)
 
-    def generate(self, codes, *, hard=False):
+    def generate(self, codes):
         """Activated generator output for the conditioning ``codes``."""
         noise = torch.randn(len(codes), self.module_.noise_dim, device=codes.device)
-        return self.module_.activate(
-            self.module_(noise, codes), tau=self.tau, hard=hard
-        )
+        return self.module_.activate(self.module_(noise, codes), tau=self.tau)
 
     def train_step(self, batch, **fit_params):
         """One round: critic update(s), adversary update, generator update."""
@@ -226,16 +224,26 @@ class FairGANNet(NeuralNet):
         return loss.detach(), penalty.detach()
 
     def sample_encoded(self, codes, *, batch_size=16_384):
-        """Generate encoded rows (numpy) for conditioning ``codes`` (numpy int64)."""
+        """Generate encoded rows (numpy) for conditioning ``codes`` (numpy int64).
+
+        Category blocks come back as Gumbel-perturbed logits, not one-hot vectors:
+        the decoder's argmax turns them into draws from each block's softmax.
+        """
         self._set_training(False)
+        generator = self.module_
         codes = torch.as_tensor(codes, device=self.device)
-        with torch.no_grad():
+        with torch.inference_mode():
             parts = [
-                self.generate(chunk, hard=True).cpu()
+                generator.gumbel_logits(
+                    generator(
+                        torch.randn(
+                            len(chunk), generator.noise_dim, device=self.device
+                        ),
+                        chunk,
+                    )
+                ).cpu()
                 for chunk in codes.split(batch_size)
             ]
-        return (
-            torch.cat(parts).numpy()
-            if parts
-            else np.empty((0, sum(self.module_.widths)))
-        )
+        if not parts:
+            return np.empty((0, sum(generator.widths)), dtype=np.float32)
+        return torch.cat(parts).numpy()

@@ -8,7 +8,6 @@ parallel lists: ``widths`` (how many encoded features a column spans) and ``kind
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from ._layers import BlockDiagonalLinear, ConditionEmbedding, TransformerStack
 
@@ -51,6 +50,12 @@ class Generator(nn.Module):
         self.column_embedding = nn.Parameter(0.02 * torch.randn(n_tokens, d_model))
         self.transformer = TransformerStack(d_model, n_heads, n_layers, dim_feedforward)
         self.head = BlockDiagonalLinear([d_model] * n_tokens, self.widths)
+        block_index = torch.repeat_interleave(
+            torch.arange(n_tokens), torch.tensor(widths)
+        )
+        self.register_buffer("block_index", block_index[None], persistent=False)
+        numeric = torch.tensor([kind == "numeric" for kind in kinds])
+        self.register_buffer("is_numeric", numeric[block_index][None], persistent=False)
 
     def forward(self, noise, codes):
         """Pre-activation outputs, shape (batch, sum(widths))."""
@@ -59,21 +64,31 @@ class Generator(nn.Module):
         tokens = torch.cat([condition, tokens + self.column_embedding + condition], 1)
         return self.head(self.transformer(tokens)[:, 1:].flatten(1))
 
-    def activate(self, raw, *, tau=0.2, hard=False):
-        """Apply each block's activation: tanh for numbers, Gumbel-softmax otherwise.
+    def gumbel_logits(self, raw):
+        """Numbers through tanh; category logits perturbed by Gumbel noise.
 
-        Gumbel-softmax keeps the categorical blocks differentiable while training;
-        with ``hard=True`` the argmax is a draw from the block's softmax.
+        The argmax of a perturbed block is a draw from the block's softmax, which is
+        all that decoding a generated row needs.
         """
-        blocks = raw.split(self.widths, dim=1)
-        return torch.cat(
-            [
-                torch.tanh(block)
-                if kind == "numeric"
-                else F.gumbel_softmax(block, tau=tau, hard=hard)
-                for block, kind in zip(blocks, self.kinds, strict=True)
-            ],
-            dim=1,
+        uniform = torch.rand_like(raw).clamp_(1e-10, 1 - 1e-7)
+        perturbed = raw - torch.log(-torch.log(uniform))
+        return torch.where(self.is_numeric, torch.tanh(raw), perturbed)
+
+    def activate(self, raw, *, tau=0.2):
+        """Tanh for numbers, Gumbel-softmax with temperature ``tau`` for categories.
+
+        Gumbel-softmax keeps the categorical blocks differentiable while training.
+        All blocks are handled at once, by block index, rather than in a Python loop.
+        """
+        logits = self.gumbel_logits(raw) / tau
+        block = self.block_index.expand_as(raw)
+        block_max = torch.full(
+            (len(raw), len(self.widths)), -torch.inf, device=raw.device, dtype=raw.dtype
+        ).scatter_reduce(1, block, logits.detach(), "amax")
+        exp = torch.exp(logits - block_max.gather(1, block))
+        total = torch.zeros_like(block_max).scatter_add(1, block, exp)
+        return torch.where(
+            self.is_numeric, torch.tanh(raw), exp / total.gather(1, block)
         )
 
 
@@ -140,4 +155,5 @@ class FairnessAdversary(nn.Module):
 
     def forward(self, x, label):
         """Group logits, shape (batch, n_groups)."""
-        return self.mlp(torch.cat([x, F.one_hot(label, self.n_classes).to(x.dtype)], 1))
+        one_hot = torch.nn.functional.one_hot(label, self.n_classes).to(x.dtype)
+        return self.mlp(torch.cat([x, one_hot], 1))

@@ -30,11 +30,23 @@ def test_generator_activations_per_block():
     generator = Generator(WIDTHS, KINDS, CARDINALITIES, noise_dim=4, **SIZES)
     raw = generator(torch.randn(6, 4), codes(6))
     assert raw.shape == (6, sum(WIDTHS))
-    out = generator.activate(raw, hard=True)
-    numeric, category = out[:, [0, 4]], out[:, 1:4]
+    out = generator.activate(raw, tau=0.5)
+    numeric, first_category, second_category = out[:, [0, 4]], out[:, 1:4], out[:, 5:]
     assert numeric.abs().max() <= 1
-    assert torch.equal(category.sum(1), torch.ones(6))
-    assert set(category.unique().tolist()) <= {0.0, 1.0}
+    torch.testing.assert_close(first_category.sum(1), torch.ones(6))
+    torch.testing.assert_close(second_category.sum(1), torch.ones(6))
+    assert (first_category >= 0).all()
+
+
+def test_gumbel_argmax_draws_from_the_softmax():
+    generator = Generator(WIDTHS, KINDS, CARDINALITIES, noise_dim=4, **SIZES)
+    raw = torch.zeros(20_000, sum(WIDTHS))
+    raw[:, 1:4] = torch.log(torch.tensor([0.2, 0.3, 0.5]))
+    torch.manual_seed(0)
+    draws = generator.gumbel_logits(raw)[:, 1:4].argmax(1)
+    shares = torch.bincount(draws, minlength=3) / len(draws)
+    torch.testing.assert_close(shares, torch.tensor([0.2, 0.3, 0.5]), atol=0.02, rtol=0)
+    assert torch.equal(generator.gumbel_logits(raw)[:, 0], torch.zeros(20_000))
 
 
 def test_critic_and_adversary_shapes():
