@@ -1,4 +1,4 @@
-"""The skorch net that trains the FairGAN: generator, critic and fairness adversary."""
+"""The skorch net that trains the FairGAN: generator, critic, adversary, classifier."""
 
 import numpy as np
 import torch
@@ -7,12 +7,12 @@ from skorch.callbacks import PassthroughScoring, ProgressBar
 from torch import nn
 from torch.nn import functional as F
 
-from ..nn import Critic, FairnessAdversary, Generator
+from ..nn import Critic, FairnessAdversary, Generator, LabelClassifier
 
 # Small groups are drawn more often than their share, but less than uniformly: the
 # square root keeps rare cells learnable without overfitting their few rows.
 GROUP_TEMPERATURE = 0.5
-LOSS_NAMES = ("critic_loss", "adversary_loss", "fairness_penalty")
+LOSS_NAMES = ("critic_loss", "adversary_loss", "fairness_penalty", "classifier_loss")
 
 
 class CellBatches:
@@ -59,18 +59,22 @@ def cell_weights(group, label):
 class FairGANNet(NeuralNet):
     """A Wasserstein GAN with gradient penalty and a FairGAN+ fairness adversary.
 
-    ``module`` is the generator; ``critic`` and ``adversary`` are registered as
-    further modules (``critic_``, ``adversary_``), each with its own optimizer, so
+    ``module`` is the generator; ``critic``, ``adversary`` and ``classifier`` are
+    registered as further modules (``critic_``, ``adversary_``, ``classifier_``),
+    each with its own optimizer, so
     ``set_params(critic__d_model=...)`` reaches them. ``fit`` takes ``X`` as a dict
     of arrays: ``x`` (encoded rows, float32), ``codes`` (conditioning codes of the
     sensitive columns then the label, int64) and ``group`` (sensitive group id).
 
     Parameters
     ----------
-    module, critic, adversary : type
-        The generator, critic and adversary classes (see :mod:`fairsynth.nn`).
+    module, critic, adversary, classifier : type
+        The generator, critic, adversary and label classifier classes (see
+        :mod:`fairsynth.nn`).
     lambda_fair : float
         Weight of the fairness penalty on the generator; 0 turns the adversary off.
+    lambda_label : float
+        Weight of the label classifier's loss on generated rows; 0 turns it off.
     gp_weight : float
         Weight of the critic's gradient penalty.
     critic_steps : int
@@ -88,11 +92,14 @@ class FairGANNet(NeuralNet):
         *args,
         critic=Critic,
         adversary=FairnessAdversary,
+        classifier=LabelClassifier,
         criterion=nn.CrossEntropyLoss,
         optimizer=torch.optim.Adam,
         optimizer_critic=torch.optim.Adam,
         optimizer_adversary=torch.optim.Adam,
+        optimizer_classifier=torch.optim.Adam,
         lambda_fair=1.0,
+        lambda_label=1.0,
         gp_weight=10.0,
         critic_steps=1,
         tau=0.2,
@@ -100,10 +107,12 @@ class FairGANNet(NeuralNet):
     ):
         kwargs.setdefault("train_split", None)
         super().__init__(module, criterion, *args, optimizer=optimizer, **kwargs)
-        self.critic, self.adversary = critic, adversary
+        self.critic, self.adversary, self.classifier = critic, adversary, classifier
         self.optimizer_critic = optimizer_critic
         self.optimizer_adversary = optimizer_adversary
-        self.lambda_fair, self.gp_weight = lambda_fair, gp_weight
+        self.optimizer_classifier = optimizer_classifier
+        self.lambda_fair, self.lambda_label = lambda_fair, lambda_label
+        self.gp_weight = gp_weight
         self.critic_steps, self.tau = critic_steps, tau
 
     @property
@@ -115,21 +124,24 @@ class FairGANNet(NeuralNet):
         return [*super()._default_callbacks, *scores, *bar]
 
     def initialize_module(self):
-        """Build the generator, the critic and the adversary."""
+        """Build the generator, the critic, the adversary and the classifier."""
         super().initialize_module()
         self.critic_ = self.initialized_instance(
             self.critic, self.get_params_for("critic")
         )
         params = self.get_params_for("adversary")
         self.adversary_ = self.initialized_instance(self.adversary, params)
+        params = self.get_params_for("classifier")
+        self.classifier_ = self.initialized_instance(self.classifier, params)
         return self
 
     def initialize_optimizer(self, *_, **__):
-        """Give each of the three modules an optimizer of its own."""
+        """Give each of the four modules an optimizer of its own."""
         for name, module in [
             ("optimizer", self.module_),
             ("optimizer_critic", self.critic_),
             ("optimizer_adversary", self.adversary_),
+            ("optimizer_classifier", self.classifier_),
         ]:
             args, kwargs = self.get_params_for_optimizer(
                 name, module.named_parameters()
@@ -151,17 +163,17 @@ class FairGANNet(NeuralNet):
         return self.module_.activate(self.module_(noise, codes), tau=self.tau)
 
     def train_step(self, batch, **fit_params):
-        """One round: critic update(s), adversary update, generator update."""
+        """One round: critic, classifier and adversary updates, then the generator."""
         self._set_training(True)
         x, codes, group = batch["x"], batch["codes"], batch["group"]
         for _ in range(self.critic_steps):
             critic_loss = self.critic_step(x, codes)
+        classifier_loss = self.classifier_step(x, codes[:, -1])
         fake = self.generate(codes)
         adversary_loss = self.adversary_step(fake.detach(), codes, group)
         generator_loss, penalty = self.generator_step(fake, codes, group)
-        for name, value in zip(
-            LOSS_NAMES, (critic_loss, adversary_loss, penalty), strict=True
-        ):
+        losses = (critic_loss, adversary_loss, penalty, classifier_loss)
+        for name, value in zip(LOSS_NAMES, losses, strict=True):
             self.history.record_batch(name, float(value))
         return {"loss": generator_loss, "y_pred": fake}
 
@@ -173,10 +185,7 @@ class FairGANNet(NeuralNet):
             self.critic_(fake, codes).mean() - self.critic_(real, codes).mean()
         )
         loss = wasserstein + self.gp_weight * self.gradient_penalty(real, fake, codes)
-        self.optimizer_critic_.zero_grad()
-        loss.backward()
-        self.optimizer_critic_.step()
-        return loss.detach()
+        return self.update(self.optimizer_critic_, loss)
 
     def gradient_penalty(self, real, fake, codes):
         """Push the critic's gradient norm towards 1 between real and fake rows."""
@@ -192,9 +201,21 @@ class FairGANNet(NeuralNet):
         if not self.lambda_fair:
             return torch.zeros(())
         loss = F.cross_entropy(self.adversary_(fake, codes[:, -1]), group)
-        self.optimizer_adversary_.zero_grad()
+        return self.update(self.optimizer_adversary_, loss)
+
+    def classifier_step(self, real, label):
+        """Teach the label classifier on real rows."""
+        if not self.lambda_label:
+            return torch.zeros(())
+        loss = F.cross_entropy(self.classifier_(real), label)
+        return self.update(self.optimizer_classifier_, loss)
+
+    @staticmethod
+    def update(optimizer, loss):
+        """One optimizer step on ``loss``; return the detached loss."""
+        optimizer.zero_grad()
         loss.backward()
-        self.optimizer_adversary_.step()
+        optimizer.step()
         return loss.detach()
 
     def fairness_penalty(self, fake, codes, group):
@@ -212,22 +233,28 @@ class FairGANNet(NeuralNet):
         return (prior * (torch.log(prior.clamp_min(1e-12)) - log_q)).sum(1).mean()
 
     def generator_step(self, fake, codes, group):
-        """Update the generator to fool the critic and, weighted, the adversary."""
+        """Update the generator against the critic, the adversary and the classifier.
+
+        The classifier's loss keeps rows generated for a class recognisable as that
+        class; the adversary's penalty keeps them from revealing the group.
+        """
         loss = -self.critic_(fake, codes).mean()
         penalty = torch.zeros(())
         if self.lambda_fair:
             penalty = self.fairness_penalty(fake, codes, group)
             loss = loss + self.lambda_fair * penalty
-        self.optimizer_.zero_grad()
-        loss.backward()
-        self.optimizer_.step()
-        return loss.detach(), penalty.detach()
+        if self.lambda_label:
+            label_loss = F.cross_entropy(self.classifier_(fake), codes[:, -1])
+            loss = loss + self.lambda_label * label_loss
+        return self.update(self.optimizer_, loss), penalty.detach()
 
-    def sample_encoded(self, codes, *, batch_size=16_384):
+    def sample_encoded(self, codes, *, batch_size=1024):
         """Generate encoded rows (numpy) for conditioning ``codes`` (numpy int64).
 
         Category blocks come back as Gumbel-perturbed logits, not one-hot vectors:
-        the decoder's argmax turns them into draws from each block's softmax.
+        the decoder's argmax turns them into draws from each block's softmax. Small
+        chunks keep the token activations in cache, which on a CPU is worth more
+        than the larger matrix products of big chunks.
         """
         self._set_training(False)
         generator = self.module_

@@ -9,7 +9,7 @@ from ._layers import (
     TransformerBlock,
     TransformerStack,
 )
-from ._models import Critic, FairnessAdversary, Generator
+from ._models import Critic, FairnessAdversary, Generator, LabelClassifier
 
 __all__ = [
     "BlockDiagonalLinear",
@@ -17,6 +17,7 @@ __all__ = [
     "Critic",
     "FairnessAdversary",
     "Generator",
+    "LabelClassifier",
     "TransformerBlock",
     "TransformerStack",
 ]

@@ -127,6 +127,17 @@ class Critic(nn.Module):
         return self.score(self.transformer(tokens)[:, 0]).squeeze(-1)
 
 
+def mlp(n_inputs, n_outputs, hidden):
+    """Two hidden layers of width ``hidden`` with leaky ReLUs."""
+    return nn.Sequential(
+        nn.Linear(n_inputs, hidden),
+        nn.LeakyReLU(0.2),
+        nn.Linear(hidden, hidden),
+        nn.LeakyReLU(0.2),
+        nn.Linear(hidden, n_outputs),
+    )
+
+
 class FairnessAdversary(nn.Module):
     """Predict the sensitive group of a row from its features and label.
 
@@ -145,15 +156,34 @@ class FairnessAdversary(nn.Module):
     def __init__(self, n_features, n_classes, n_groups, *, hidden):
         super().__init__()
         self.n_classes, self.n_groups = n_classes, n_groups
-        self.mlp = nn.Sequential(
-            nn.Linear(n_features + n_classes, hidden),
-            nn.LeakyReLU(0.2),
-            nn.Linear(hidden, hidden),
-            nn.LeakyReLU(0.2),
-            nn.Linear(hidden, n_groups),
-        )
+        self.mlp = mlp(n_features + n_classes, n_groups, hidden)
 
     def forward(self, x, label):
         """Group logits, shape (batch, n_groups)."""
         one_hot = torch.nn.functional.one_hot(label, self.n_classes).to(x.dtype)
         return self.mlp(torch.cat([x, one_hot], 1))
+
+
+class LabelClassifier(nn.Module):
+    """Predict the label of a row from its features (FairGAN+'s classifier).
+
+    Trained on real rows, it tells the generator early in training whether a row
+    generated for a class looks like that class, which the critic alone learns slowly.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the encoded rows.
+    n_classes : int
+        Number of label values.
+    hidden : int
+        Width of the two hidden layers.
+    """
+
+    def __init__(self, n_features, n_classes, *, hidden):
+        super().__init__()
+        self.mlp = mlp(n_features, n_classes, hidden)
+
+    def forward(self, x):
+        """Class logits, shape (batch, n_classes)."""
+        return self.mlp(x)

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..gan import FairGANNet
-from ..nn import Critic, FairnessAdversary, Generator
+from ..nn import Critic, FairnessAdversary, Generator, LabelClassifier
 
 # Betas of the WGAN-GP paper: little momentum keeps the adversarial game stable.
 ADAM_BETAS = (0.5, 0.9)
@@ -47,7 +47,12 @@ def build_net(sampler, widths, kinds, cardinalities, n_groups):
     }
     optimizers = {
         f"{name}__betas": ADAM_BETAS
-        for name in ("optimizer", "optimizer_critic", "optimizer_adversary")
+        for name in (
+            "optimizer",
+            "optimizer_critic",
+            "optimizer_adversary",
+            "optimizer_classifier",
+        )
     }
     return FairGANNet(
         module=Generator,
@@ -65,8 +70,13 @@ def build_net(sampler, widths, kinds, cardinalities, n_groups):
         adversary__n_classes=cardinalities[-1],
         adversary__n_groups=n_groups,
         adversary__hidden=sampler.adversary_hidden,
+        classifier=LabelClassifier,
+        classifier__n_features=sum(widths),
+        classifier__n_classes=cardinalities[-1],
+        classifier__hidden=sampler.adversary_hidden,
         # With a single group there is nothing for the adversary to find.
         lambda_fair=sampler.lambda_fair if n_groups > 1 else 0.0,
+        lambda_label=sampler.lambda_label,
         gp_weight=sampler.gp_weight,
         critic_steps=sampler.critic_steps,
         lr=sampler.lr,

@@ -4,7 +4,7 @@ import torch
 
 from fairsynth.gan import FairGANNet
 from fairsynth.gan._net import cell_weights
-from fairsynth.nn import Critic, FairnessAdversary, Generator
+from fairsynth.nn import Critic, FairnessAdversary, Generator, LabelClassifier
 
 WIDTHS, KINDS = [1, 3], ["numeric", "categorical"]
 
@@ -27,6 +27,10 @@ def make_net(**params):
         adversary__n_classes=2,
         adversary__n_groups=2,
         adversary__hidden=8,
+        classifier=LabelClassifier,
+        classifier__n_features=4,
+        classifier__n_classes=2,
+        classifier__hidden=8,
         max_epochs=2,
         batch_size=16,
         verbose=0,
@@ -46,10 +50,15 @@ def data():
     }
 
 
-def test_three_modules_three_optimizers(data):
+def test_four_modules_four_optimizers(data):
     net = make_net().fit(data, None)
-    groups = [net.optimizer_, net.optimizer_critic_, net.optimizer_adversary_]
-    modules = [net.module_, net.critic_, net.adversary_]
+    groups = [
+        net.optimizer_,
+        net.optimizer_critic_,
+        net.optimizer_adversary_,
+        net.optimizer_classifier_,
+    ]
+    modules = [net.module_, net.critic_, net.adversary_, net.classifier_]
     for optimizer, module in zip(groups, modules, strict=True):
         assert {id(p) for p in optimizer.param_groups[0]["params"]} == {
             id(p) for p in module.parameters()
@@ -59,7 +68,8 @@ def test_three_modules_three_optimizers(data):
 def test_losses_recorded_per_epoch(data):
     net = make_net().fit(data, None)
     assert len(net.history) == 2
-    for key in ("train_loss", "critic_loss", "adversary_loss", "fairness_penalty"):
+    keys = ("train_loss", "critic_loss", "adversary_loss", "fairness_penalty")
+    for key in (*keys, "classifier_loss"):
         assert np.isfinite(net.history[:, key]).all()
 
 
