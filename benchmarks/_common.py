@@ -19,7 +19,11 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score, roc_auc_sco
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from fairsynth.metrics import demographic_parity_difference, equalized_odds_difference
+from fairsynth.metrics import (
+    demographic_parity_difference,
+    demographic_parity_ratio,
+    equalized_odds_difference,
+)
 
 RESULTS = Path(__file__).parent / "results"
 PACKAGES = (
@@ -79,12 +83,15 @@ def drop_sensitive_model(kind, sensitive, seed):
     return make_pipeline(drop, ColumnTransformer(encode), model)
 
 
-def evaluate(model, X_test, y_test, sensitive):
-    """Accuracy and fairness figures of a fitted model on the test split."""
+def evaluate(model, X_test, y_test, sensitive, *, ratio=False):
+    """Accuracy and fairness figures of a fitted model on the test split.
+
+    With ``ratio``, the demographic-parity ratio is added as ``dp_ratio``.
+    """
     y_pred = model.predict(X_test)
     proba = model.predict_proba(X_test)[:, 1]
     groups = X_test[sensitive]
-    return {
+    scores = {
         "accuracy": accuracy_score(y_test, y_pred),
         "balanced_accuracy": balanced_accuracy_score(y_test, y_pred),
         "roc_auc": roc_auc_score(y_test, proba),
@@ -95,6 +102,11 @@ def evaluate(model, X_test, y_test, sensitive):
             y_test, y_pred, sensitive_features=groups
         ),
     }
+    if ratio:
+        scores["dp_ratio"] = demographic_parity_ratio(
+            y_test, y_pred, sensitive_features=groups
+        )
+    return scores
 
 
 def versions():
@@ -107,8 +119,13 @@ def versions():
     return found
 
 
-def write_results(name, rows, notes=()):
-    """Write ``rows`` (a list of dicts) as benchmarks/results/NAME.{json,md}."""
+def write_results(name, rows, notes=(), *, table_rows=None, extra=None, sections=()):
+    """Write ``rows`` (a list of dicts) as benchmarks/results/NAME.{json,md}.
+
+    ``table_rows``, when given, are shown in the Markdown table instead of ``rows``
+    (formatted figures, for instance); ``extra`` adds keys to the JSON, and
+    ``sections`` are Markdown blocks appended after the notes.
+    """
     RESULTS.mkdir(exist_ok=True)
     meta = {
         "command": "python " + " ".join(sys.argv),
@@ -118,10 +135,12 @@ def write_results(name, rows, notes=()):
     }
     (RESULTS / f"{name}.json").write_text(
         json.dumps(
-            {**meta, "notes": list(notes), "rows": rows}, indent=2, default=float
+            {**meta, "notes": list(notes), "rows": rows, **(extra or {})},
+            indent=2,
+            default=float,
         )
     )
-    table = pd.DataFrame(rows).to_markdown(index=False, floatfmt=".4g")
+    table = pd.DataFrame(table_rows or rows).to_markdown(index=False, floatfmt=".4g")
     lines = [
         f"# {name}",
         "",
@@ -133,6 +152,7 @@ def write_results(name, rows, notes=()):
         "",
         *[f"- {note}" for note in notes],
         "",
+        *sections,
     ]
     (RESULTS / f"{name}.md").write_text("\n".join(lines))
     print(table)

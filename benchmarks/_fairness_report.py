@@ -1,0 +1,253 @@
+"""Tables, Pareto fronts, dominance checks and plots of bench_fairness.py."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from _common import RESULTS  # noqa: E402
+
+KEYS = ["dataset", "attribute", "method", "model"]
+METRICS = [
+    "accuracy",
+    "balanced_accuracy",
+    "roc_auc",
+    "dp_difference",
+    "dp_ratio",
+    "eo_difference",
+    "fit_seconds",
+]
+# The two mitigations fairsynth must strictly dominate.
+STRICT = ("reweighing", "cell_smote")
+MARKERS = {"logistic": "o", "gradient_boosting": "s", "adversarial_nn": "D"}
+
+
+def is_fairsynth(method):
+    """Whether a method is one of fairsynth's."""
+    return method.startswith("fairgan_") or method == "adversarial"
+
+
+def aggregate(rows):
+    """Mean and spread (standard deviation, 0 with one seed) over seeds per point."""
+    frame = pd.DataFrame(rows)
+    grouped = frame.groupby(KEYS, sort=False)[METRICS]
+    summary = grouped.mean().add_suffix("_mean")
+    spread = grouped.std(ddof=1).fillna(0.0).add_suffix("_std")
+    summary = summary.join(spread).join(grouped.size().rename("n_seeds"))
+    return summary.reset_index()
+
+
+def pareto_mask(points):
+    """Points that no other point beats on accuracy (higher) and DP (lower)."""
+    acc = points["accuracy_mean"].to_numpy()
+    dp = points["dp_difference_mean"].to_numpy()
+    weakly = (acc[None, :] >= acc[:, None]) & (dp[None, :] <= dp[:, None])
+    strictly = (acc[None, :] > acc[:, None]) | (dp[None, :] < dp[:, None])
+    return ~(weakly & strictly).any(axis=1)
+
+
+def dominates(a, b, *, strict=False):
+    """Whether point ``a`` dominates ``b``.
+
+    Not strict: ``a`` is as accurate and as fair within the seeds' spread
+    (``acc_a >= acc_b - s`` and ``dp_a <= dp_b + s``, s the larger of the two
+    points' standard deviations). Strict: better on both means.
+    """
+    if strict:
+        return bool(
+            a["accuracy_mean"] > b["accuracy_mean"]
+            and a["dp_difference_mean"] < b["dp_difference_mean"]
+        )
+    tol_acc = max(a["accuracy_std"], b["accuracy_std"])
+    tol_dp = max(a["dp_difference_std"], b["dp_difference_std"])
+    return bool(
+        a["accuracy_mean"] >= b["accuracy_mean"] - tol_acc
+        and a["dp_difference_mean"] <= b["dp_difference_mean"] + tol_dp
+    )
+
+
+def label(point):
+    """``method/model``, the name of a point."""
+    return f"{point['method']}/{point['model']}"
+
+
+def figures(point):
+    """Accuracy and DP difference of a point, for the summary."""
+    return (
+        f"acc {point['accuracy_mean']:.4f}±{point['accuracy_std']:.4f}, "
+        f"DP {point['dp_difference_mean']:.4f}±{point['dp_difference_std']:.4f}"
+    )
+
+
+def dominance(points):
+    """For every baseline point, the fairsynth points that dominate it.
+
+    Returns one dict per baseline point, with the dominating FairGANSampler
+    points, the dominating points of any fairsynth method, and (for reweighing
+    and cell SMOTE) the strictly dominating ones.
+    """
+    ours = [p for _, p in points.iterrows() if is_fairsynth(p["method"])]
+    found = []
+    for _, point in points.iterrows():
+        if is_fairsynth(point["method"]):
+            continue
+        by = [label(p) for p in ours if dominates(p, point)]
+        entry = {
+            "baseline": label(point),
+            "figures": figures(point),
+            "by_fairgan": [name for name in by if name.startswith("fairgan_")],
+            "by_fairsynth": by,
+        }
+        if point["method"] in STRICT:
+            entry["strictly_by"] = [
+                label(p) for p in ours if dominates(p, point, strict=True)
+            ]
+        found.append(entry)
+    return found
+
+
+def plot(points, front, title, path):
+    """Accuracy vs demographic-parity difference, with error bars and the front."""
+    fig, ax = plt.subplots(figsize=(11, 6.5))
+    methods = list(dict.fromkeys(points["method"]))
+    colours = plt.get_cmap("tab20")(np.linspace(0, 1, max(len(methods), 2)))
+    for _, p in points.iterrows():
+        ours = is_fairsynth(p["method"])
+        ax.errorbar(
+            p["dp_difference_mean"],
+            p["accuracy_mean"],
+            xerr=p["dp_difference_std"],
+            yerr=p["accuracy_std"],
+            fmt=MARKERS.get(p["model"], "o"),
+            color=colours[methods.index(p["method"])],
+            markersize=10 if ours else 7,
+            markeredgecolor="black" if ours else "none",
+            markeredgewidth=1.5,
+            capsize=2,
+        )
+    edge = points[front].sort_values("dp_difference_mean")
+    ax.step(
+        edge["dp_difference_mean"],
+        edge["accuracy_mean"],
+        where="post",
+        color="grey",
+        linestyle="--",
+        label="Pareto front",
+    )
+    for _, p in edge.iterrows():
+        ax.annotate(
+            label(p),
+            (p["dp_difference_mean"], p["accuracy_mean"]),
+            textcoords="offset points",
+            xytext=(6, 4),
+            fontsize=7,
+        )
+    _legend(ax, methods, colours)
+    ax.set_xlabel("demographic-parity difference (lower is fairer)")
+    ax.set_ylabel("accuracy")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _legend(ax, methods, colours):
+    handles = [
+        plt.Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            color=colours[i],
+            markeredgecolor="black" if is_fairsynth(m) else "none",
+            label=m + (" (fairsynth)" if is_fairsynth(m) else ""),
+        )
+        for i, m in enumerate(methods)
+    ]
+    handles += [
+        plt.Line2D([], [], marker=marker, linestyle="", color="grey", label=model)
+        for model, marker in MARKERS.items()
+    ]
+    handles.append(
+        plt.Line2D([], [], color="grey", linestyle="--", label="Pareto front")
+    )
+    ax.legend(handles=handles, fontsize=7, loc="center left", bbox_to_anchor=(1, 0.5))
+
+
+def summarise(name, points, front, checks):
+    """The Markdown summary of one dataset and attribute."""
+    lines = [f"### {name}", "", "Pareto front (accuracy up, DP difference down):"]
+    lines += [f"- {label(p)}: {figures(p)}" for _, p in points[front].iterrows()]
+    lines += [
+        "",
+        "Baseline points that no FairGANSampler configuration dominates "
+        "(within the seeds' spread):",
+    ]
+    missed = [c for c in checks if not c["by_fairgan"]]
+    lines += [
+        f"- {c['baseline']} ({c['figures']})"
+        + (
+            f"; dominated by {', '.join(c['by_fairsynth'])}"
+            if c["by_fairsynth"]
+            else "; no fairsynth point dominates it"
+        )
+        for c in missed
+    ] or ["- none"]
+    lines += ["", "Strict dominance of reweighing and cell SMOTE by fairsynth:"]
+    lines += [
+        f"- {c['baseline']} ({c['figures']}): "
+        + (
+            ", ".join(c["strictly_by"])
+            if c["strictly_by"]
+            else "NOT strictly dominated"
+        )
+        for c in checks
+        if "strictly_by" in c
+    ]
+    return lines + [""]
+
+
+def fmt(mean, std, digits=4):
+    """``mean ± std`` as text."""
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def table(summary):
+    """The headline table: every figure as mean ± spread over seeds."""
+    rows = []
+    for _, p in summary.iterrows():
+        row = {key: p[key] for key in KEYS}
+        for metric in METRICS:
+            digits = 1 if metric == "fit_seconds" else 4
+            row[metric] = fmt(p[f"{metric}_mean"], p[f"{metric}_std"], digits)
+        rows.append(row)
+    return rows
+
+
+def report(rows, cfg, suffix):
+    """Aggregate the rows, plot each task and build the Markdown summary.
+
+    Returns the formatted table rows, the JSON extras (``summary_rows``,
+    ``pareto``, ``dominance``) and the Markdown sections.
+    """
+    summary = aggregate(rows)
+    sections = ["## Summary", ""]
+    extra = {"summary_rows": summary.to_dict("records"), "pareto": {}, "dominance": {}}
+    for (dataset, attribute), points in summary.groupby(
+        ["dataset", "attribute"], sort=False
+    ):
+        points = points.reset_index(drop=True)
+        front = pareto_mask(points)
+        checks = dominance(points)
+        name = f"{dataset} / {attribute}"
+        png = RESULTS / f"fairness_{dataset}_{attribute}{suffix}.png"
+        plot(
+            points, front, f"{name}: accuracy vs DP difference (seeds {cfg.seeds})", png
+        )
+        sections += summarise(name, points, front, checks)
+        sections.append(f"![{name}]({png.name})\n")
+        extra["pareto"][name] = [label(p) for _, p in points[front].iterrows()]
+        extra["dominance"][name] = checks
+    return table(summary), extra, sections

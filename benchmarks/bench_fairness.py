@@ -1,0 +1,316 @@
+"""fairsynth against the bias mitigations a user would pick instead.
+
+Each dataset and sensitive attribute gets a logistic regression and a histogram
+gradient boosting model under: no mitigation; reweighing (Kamiran & Calders);
+fairlearn's CorrelationRemover, ExponentiatedGradient (demographic parity, and
+equalized odds) and ThresholdOptimizer; cell-wise SMOTE; cell-balanced CTGAN data
+(time-capped); FairGANSampler with "parity" (a sweep of lambda_fair) and "balance".
+AdversarialFairClassifier is its own network. The sensitive column is never a model
+feature; fairlearn's mitigators get it only as ``sensitive_features``.
+
+Run ``python benchmarks/bench_fairness.py [--quick] [--seeds 0 1 2] [--device D]
+[--datasets adult compas german] [--ctgan-seconds S]``. Writes
+benchmarks/results/fairness[_quick].{json,md} and one accuracy vs
+demographic-parity plot per dataset and attribute, with the Pareto front.
+"""
+
+import time
+import warnings
+from dataclasses import dataclass
+
+import _baselines as base
+import pandas as pd
+from _common import drop_sensitive_model, evaluate, parser, timer, write_results
+from _fairness_report import report
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from fairsynth import AdversarialFairClassifier, FairGANSampler
+from fairsynth.datasets import fetch_compas, fetch_german_credit, load_adult
+
+MODELS = ("logistic", "gradient_boosting")
+QUICK_ROWS = 10_000
+
+
+@dataclass
+class Settings:
+    """What a run trains: the sizes and budgets that --quick shrinks."""
+
+    seeds: list
+    device: str
+    gan_epochs: int | None
+    lambdas: tuple
+    ctgan_seconds: float
+    train_rows: int | None
+    # Boosting rounds of the gradient boosting inside ExponentiatedGradient, which
+    # refits it some 15 times: --quick lowers them from 100 to fit in its budget.
+    eg_boosting_rounds: int | None
+
+    @classmethod
+    def from_args(cls, args):
+        """Quick: one seed, 10k Adult rows, 5 GAN epochs, a 3-point sweep."""
+        seeds = args.seeds or ([args.seed] if args.quick else [0, 1, 2])
+        default_cap = 60.0 if args.quick else 600.0
+        return cls(
+            seeds=seeds,
+            device=args.device,
+            gan_epochs=5 if args.quick else None,
+            lambdas=(0.0, 1.0, 5.0) if args.quick else (0.0, 0.5, 1.0, 2.0, 5.0),
+            ctgan_seconds=default_cap
+            if args.ctgan_seconds is None
+            else args.ctgan_seconds,
+            train_rows=args.train_rows or (QUICK_ROWS if args.quick else None),
+            eg_boosting_rounds=30 if args.quick else None,
+        )
+
+
+@dataclass
+class Task:
+    """One dataset, split into train and test, with one sensitive attribute."""
+
+    dataset: str
+    attribute: str
+    X: pd.DataFrame
+    y: pd.Series
+    X_test: pd.DataFrame
+    y_test: pd.Series
+
+
+def arguments():
+    """The common options, plus seeds, datasets and the CTGAN time cap."""
+    args = parser(__doc__.splitlines()[0])
+    args.add_argument("--seeds", type=int, nargs="+", help="overrides --seed")
+    args.add_argument(
+        "--train-rows",
+        type=int,
+        help="subsample the training data (default: all, "
+        f"or {QUICK_ROWS} with --quick)",
+    )
+    args.add_argument("--datasets", nargs="+", default=["adult", "compas", "german"])
+    args.add_argument(
+        "--ctgan-seconds",
+        type=float,
+        help="time cap of each CTGAN fit; 0 leaves CTGAN out (default 60 quick, "
+        "600 full)",
+    )
+    return args.parse_args()
+
+
+def load_tasks(name):
+    """The tasks of one dataset, or a message saying why it is skipped."""
+    if name == "adult":
+        X, y = load_adult(subset="train", return_X_y=True)
+        X_test, y_test = load_adult(subset="test", return_X_y=True)
+        return [Task("adult", a, X, y, X_test, y_test) for a in ("sex", "race")], None
+    try:
+        if name == "compas":
+            bunch = fetch_compas(download_if_missing=False)
+            # COMPAS's own scores are its output, not features of a new model.
+            X = bunch.data.drop(columns=["decile_score", "score_text"])
+            attributes = ("race", "sex")
+        else:
+            bunch = fetch_german_credit(download_if_missing=False)
+            X, attributes = bunch.data, ("sex", "age_group")
+    except (FileNotFoundError, OSError) as exc:
+        return [], f"{name} skipped: {exc}"
+    X, X_test, y, y_test = train_test_split(
+        X, bunch.target, test_size=0.3, stratify=bunch.target, random_state=0
+    )
+    return [Task(name, a, X, y, X_test, y_test) for a in attributes], None
+
+
+def subsample(X, y, n_rows, seed):
+    """At most ``n_rows`` training rows, drawn with the seed."""
+    if n_rows is None or len(X) <= n_rows:
+        return X, y
+    X = X.sample(n_rows, random_state=seed)
+    return X, y.loc[X.index]
+
+
+def fairgan_sets(task, X, y, seed, cfg):
+    """FairGANSampler training sets.
+
+    The lambda sweep under "parity", "balance", and a fully generated "parity"
+    table (``keep_real=False``).
+    """
+    configs = [("parity", lam, True) for lam in cfg.lambdas]
+    configs += [("balance", 1.0, True), ("parity", 1.0, False)]
+    for strategy, lam, keep_real in configs:
+        sampler = FairGANSampler(
+            sensitive=task.attribute,
+            sampling_strategy=strategy,
+            keep_real=keep_real,
+            lambda_fair=lam,
+            device=cfg.device,
+            random_state=seed,
+            **({"epochs": cfg.gan_epochs} if cfg.gan_epochs else {}),
+        )
+        record = {}
+        try:
+            with timer(record, "seconds"):
+                X_res, y_res = sampler.fit_resample(X, y)
+        except ValueError as exc:
+            # A cell too small to learn (a subsample of a rare group) is reported,
+            # not fatal: the rest of the run still counts.
+            print(f"FairGANSampler {strategy} skipped on {task.attribute}: {exc}")
+            continue
+        name = f"fairgan_{strategy}{'' if keep_real else '_synthetic'}_l{lam:g}"
+        yield name, X_res, y_res, record["seconds"], {}
+
+
+def training_sets(task, X, y, seed, cfg, ctgan):
+    """``(method, X, y, seconds, info)`` for every method that changes the data."""
+    yield "none", X, y, 0.0, {}
+    record = {}
+    with timer(record, "seconds"):
+        X_res, y_res = base.cell_smote(X, y, task.attribute, seed)
+    yield "cell_smote", X_res, y_res, record["seconds"], {}
+    if ctgan is not None:
+        model, epochs, fit_seconds = ctgan
+        with timer(record, "seconds"):
+            X_res, y_res, short = base.ctgan_balance(model, X, y, task.attribute)
+        info = {"ctgan_epochs": epochs, "ctgan_shortfall": short}
+        yield "ctgan_balance", X_res, y_res, fit_seconds + record["seconds"], info
+    yield from fairgan_sets(task, X, y, seed, cfg)
+
+
+def model_methods(task, X, y, seed, cfg):
+    """``(method, builder)``: mitigations that change the model, not the data.
+
+    A builder takes the model kind and returns ``(estimator, fit_params)``.
+    """
+    attr = task.attribute
+
+    def plain(kind):
+        return drop_sensitive_model(kind, [attr], seed)
+
+    def reduction(kind, constraint):
+        model = plain(kind)
+        if kind != "logistic" and cfg.eg_boosting_rounds:
+            model.set_params(
+                histgradientboostingclassifier__max_iter=cfg.eg_boosting_rounds
+            )
+        return base.exponentiated_gradient(model, constraint, attr, seed), {}
+
+    def reweighed(kind):
+        model = plain(kind)
+        weights = base.reweighing_weights(X[attr], y)
+        return model, {f"{model.steps[-1][0]}__sample_weight": weights}
+
+    return [
+        ("reweighing", reweighed),
+        (
+            "correlation_remover",
+            lambda k: (base.correlation_removed_model(k, attr, seed), {}),
+        ),
+        ("expgrad_dp", lambda k: reduction(k, "dp")),
+        ("expgrad_eo", lambda k: reduction(k, "eo")),
+        (
+            "threshold_dp",
+            lambda k: (base.threshold_optimizer(plain(k), attr, seed), {}),
+        ),
+    ]
+
+
+def score(task, method, kind, model, fit_params, X, y, extra):
+    """Fit one model and return its row of figures."""
+    row = {
+        "dataset": task.dataset,
+        "attribute": task.attribute,
+        "method": method,
+        "model": kind,
+        "train_rows": len(X),
+        **extra,
+    }
+    with timer(row, "model_fit_seconds"):
+        model.fit(X, y, **fit_params)
+    row.setdefault("resample_seconds", 0.0)
+    row["fit_seconds"] = row["resample_seconds"] + row["model_fit_seconds"]
+    row.update(evaluate(model, task.X_test, task.y_test, task.attribute, ratio=True))
+    print(
+        {k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()},
+        flush=True,
+    )
+    return row
+
+
+def adversarial(task, seed, cfg):
+    """AdversarialFairClassifier; it takes no NaN, so categories gain "missing"."""
+    return make_pipeline(
+        FunctionTransformer(base.fill_missing),
+        AdversarialFairClassifier(
+            sensitive=task.attribute, device=cfg.device, random_state=seed
+        ),
+    )
+
+
+def run_seed(task, seed, cfg, ctgan):
+    """Every method and model on one task, for one seed."""
+    X, y = subsample(task.X, task.y, cfg.train_rows, seed)
+    common = {"seed": seed}
+    rows = []
+    for method, X_tr, y_tr, seconds, info in training_sets(
+        task, X, y, seed, cfg, ctgan
+    ):
+        extra = {**common, **info, "resample_seconds": seconds}
+        for kind in MODELS:
+            model = drop_sensitive_model(kind, [task.attribute], seed)
+            rows.append(score(task, method, kind, model, {}, X_tr, y_tr, extra))
+    for method, build in model_methods(task, X, y, seed, cfg):
+        for kind in MODELS:
+            model, fit_params = build(kind)
+            rows.append(score(task, method, kind, model, fit_params, X, y, common))
+    model = adversarial(task, seed, cfg)
+    rows.append(score(task, "adversarial", "adversarial_nn", model, {}, X, y, common))
+    return rows
+
+
+def fit_shared_ctgan(tasks, seed, cfg):
+    """One CTGAN per dataset and seed, shared by its attributes (it models them all)."""
+    if not cfg.ctgan_seconds or not tasks:
+        return None
+    X, y = subsample(tasks[0].X, tasks[0].y, cfg.train_rows, seed)
+    start = time.perf_counter()
+    model, epochs = base.fit_ctgan(X, y, cfg.ctgan_seconds, seed)
+    return model, epochs, round(time.perf_counter() - start, 2)
+
+
+def main():
+    args = arguments()
+    cfg = Settings.from_args(args)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    start = time.perf_counter()
+    rows, notes = [], []
+    for name in args.datasets:
+        tasks, skipped = load_tasks(name)
+        if skipped:
+            print(skipped, flush=True)
+            notes.append(skipped)
+        for seed in cfg.seeds:
+            ctgan = fit_shared_ctgan(tasks, seed, cfg)
+            for task in tasks:
+                rows.extend(run_seed(task, seed, cfg, ctgan))
+    minutes = (time.perf_counter() - start) / 60
+    suffix = "_quick" if args.quick else ""
+    table, extra, sections = report(rows, cfg, suffix)
+    notes += [
+        f"Total runtime: {minutes:.1f} minutes on this machine.",
+        f"Seeds {cfg.seeds}; training rows "
+        f"{cfg.train_rows or 'all'}; FairGANSampler epochs "
+        f"{cfg.gan_epochs or 'default (15)'}; CTGAN cap {cfg.ctgan_seconds:g} s; "
+        "gradient boosting rounds inside ExponentiatedGradient "
+        f"{cfg.eg_boosting_rounds or 'default (100)'}.",
+    ]
+    write_results(
+        f"fairness{suffix}",
+        extra.pop("summary_rows"),
+        notes,
+        table_rows=table,
+        extra={**extra, "raw_rows": rows},
+        sections=sections,
+    )
+
+
+if __name__ == "__main__":
+    main()
