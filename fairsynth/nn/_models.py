@@ -75,10 +75,12 @@ class Generator(nn.Module):
         return torch.where(self.is_numeric, torch.tanh(raw), perturbed)
 
     def activate(self, raw, *, tau=0.2):
-        """Tanh for numbers, Gumbel-softmax with temperature ``tau`` for categories.
+        """Tanh for numbers; straight-through Gumbel-softmax for categories.
 
-        Gumbel-softmax keeps the categorical blocks differentiable while training.
-        All blocks are handled at once, by block index, rather than in a Python loop.
+        Each category block is a one-hot draw, so the critic and the adversary see
+        rows shaped like real ones and cannot tell them apart (or hide the group) by
+        how soft they are; gradients flow through the softmax with temperature
+        ``tau``. All blocks are handled at once, by block index.
         """
         logits = self.gumbel_logits(raw) / tau
         block = self.block_index.expand_as(raw)
@@ -86,9 +88,12 @@ class Generator(nn.Module):
             (len(raw), len(self.widths)), -torch.inf, device=raw.device, dtype=raw.dtype
         ).scatter_reduce(1, block, logits.detach(), "amax")
         exp = torch.exp(logits - block_max.gather(1, block))
-        total = torch.zeros_like(block_max).scatter_add(1, block, exp)
+        soft = exp / torch.zeros_like(block_max).scatter_add(1, block, exp).gather(
+            1, block
+        )
+        one_hot = (exp.detach() == 1).to(raw.dtype)
         return torch.where(
-            self.is_numeric, torch.tanh(raw), exp / total.gather(1, block)
+            self.is_numeric, torch.tanh(raw), one_hot + soft - soft.detach()
         )
 
 
