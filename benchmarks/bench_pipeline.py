@@ -23,9 +23,13 @@ def resample(X, y, attribute, strategy, args):
     """The training data for one configuration, and the seconds resampling took."""
     if strategy is None:
         return X, y, 0.0
-    sampler = FairGANSampler(sensitive=attribute, sampling_strategy=strategy,
-                             device=args.device, random_state=args.seed,
-                             **({"epochs": 3} if args.quick else {}))
+    sampler = FairGANSampler(
+        sensitive=attribute,
+        sampling_strategy=strategy,
+        device=args.device,
+        random_state=args.seed,
+        **({"epochs": 3} if args.quick else {}),
+    )
     record = {}
     with timer(record, "seconds"):
         X_res, y_res = sampler.fit_resample(X, y)
@@ -39,22 +43,30 @@ def main():
     rows = []
     for attribute in ATTRIBUTES:
         for strategy in STRATEGIES:
-            X_train, y_train, resample_seconds = resample(X, y, attribute, strategy, args)
+            X_train, y_train, seconds = resample(X, y, attribute, strategy, args)
             for kind in MODELS:
-                row = {"attribute": attribute, "resampling": strategy or "none",
-                       "model": kind, "train_rows": len(X_train)}
+                row = {
+                    "attribute": attribute,
+                    "resampling": strategy or "none",
+                    "model": kind,
+                    "train_rows": len(X_train),
+                }
                 model = drop_sensitive_model(kind, [attribute], args.seed)
                 with timer(row, "model_fit_seconds"):
                     model.fit(X_train, y_train)
-                row["resample_fit_seconds"] = resample_seconds
+                row["resample_fit_seconds"] = seconds
                 row.update(evaluate(model, X_test, y_test, attribute))
                 print(row, flush=True)
                 rows.append(row)
-    write_results("pipeline", rows, [
-        "Adult train -> test. The sensitive column is dropped before every model.",
-        "resample_fit_seconds is the FairGANSampler fit_resample time, shared by the "
-        "two models of a configuration.",
-    ])
+    write_results(
+        "pipeline",
+        rows,
+        [
+            "Adult train -> test. The sensitive column is dropped before every model.",
+            "resample_fit_seconds is the FairGANSampler fit_resample time, shared by "
+            "the two models of a configuration.",
+        ],
+    )
 
 
 if __name__ == "__main__":
