@@ -135,12 +135,13 @@ def plot(points, front, title, path):
         linestyle="--",
         label="Pareto front",
     )
-    for _, p in edge.iterrows():
+    # Staggered so that the labels of close points on the front do not overlap.
+    for i, (_, p) in enumerate(edge.iterrows()):
         ax.annotate(
             label(p),
             (p["dp_difference_mean"], p["accuracy_mean"]),
             textcoords="offset points",
-            xytext=(6, 4),
+            xytext=(6, (4, -12, 14)[i % 3]),
             fontsize=7,
         )
     _legend(ax, methods, colours)

@@ -14,6 +14,7 @@ benchmarks/results/fairness[_quick].{json,md} and one accuracy vs
 demographic-parity plot per dataset and attribute, with the Pareto front.
 """
 
+import os
 import time
 import warnings
 from dataclasses import dataclass
@@ -301,6 +302,8 @@ def main():
         f"{cfg.gan_epochs or 'default (15)'}; CTGAN cap {cfg.ctgan_seconds:g} s; "
         "gradient boosting rounds inside ExponentiatedGradient "
         f"{cfg.eg_boosting_rounds or 'default (100)'}.",
+        # Runtimes depend on this; the command line does not show it.
+        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}.",
     ]
     write_results(
         f"fairness{suffix}",
