@@ -7,7 +7,7 @@ from skorch.callbacks import PassthroughScoring, ProgressBar
 from torch import nn
 from torch.nn import functional as F
 
-from ..nn import Critic, FairnessAdversary, Generator, LabelClassifier
+from ..nn import CellClassifier, Critic, FairnessAdversary, Generator
 
 # Small groups are drawn more often than their share, but less than uniformly: the
 # square root keeps rare cells learnable without overfitting their few rows.
@@ -64,7 +64,8 @@ class FairGANNet(NeuralNet):
     each with its own optimizer, so
     ``set_params(critic__d_model=...)`` reaches them. ``fit`` takes ``X`` as a dict
     of arrays: ``x`` (encoded rows, float32), ``codes`` (conditioning codes of the
-    sensitive columns then the label, int64) and ``group`` (sensitive group id).
+    sensitive columns then the label, int64), ``group`` (sensitive group id) and
+    ``cell`` (the id of the row's (group, label) cell).
 
     Parameters
     ----------
@@ -73,8 +74,8 @@ class FairGANNet(NeuralNet):
         :mod:`fairsynth.nn`).
     lambda_fair : float
         Weight of the fairness penalty on the generator; 0 turns the adversary off.
-    lambda_label : float
-        Weight of the label classifier's loss on generated rows; 0 turns it off.
+    lambda_cell : float
+        Weight of the cell classifier's loss on generated rows; 0 turns it off.
     gp_weight : float
         Weight of the critic's gradient penalty.
     critic_steps : int
@@ -92,14 +93,14 @@ class FairGANNet(NeuralNet):
         *args,
         critic=Critic,
         adversary=FairnessAdversary,
-        classifier=LabelClassifier,
+        classifier=CellClassifier,
         criterion=nn.CrossEntropyLoss,
         optimizer=torch.optim.Adam,
         optimizer_critic=torch.optim.Adam,
         optimizer_adversary=torch.optim.Adam,
         optimizer_classifier=torch.optim.Adam,
         lambda_fair=1.0,
-        lambda_label=1.0,
+        lambda_cell=1.0,
         gp_weight=10.0,
         critic_steps=1,
         tau=0.2,
@@ -111,7 +112,7 @@ class FairGANNet(NeuralNet):
         self.optimizer_critic = optimizer_critic
         self.optimizer_adversary = optimizer_adversary
         self.optimizer_classifier = optimizer_classifier
-        self.lambda_fair, self.lambda_label = lambda_fair, lambda_label
+        self.lambda_fair, self.lambda_cell = lambda_fair, lambda_cell
         self.gp_weight = gp_weight
         self.critic_steps, self.tau = critic_steps, tau
 
@@ -165,13 +166,13 @@ class FairGANNet(NeuralNet):
     def train_step(self, batch, **fit_params):
         """One round: critic, classifier and adversary updates, then the generator."""
         self._set_training(True)
-        x, codes, group = batch["x"], batch["codes"], batch["group"]
+        x, codes, group, cell = (batch[key] for key in ("x", "codes", "group", "cell"))
         for _ in range(self.critic_steps):
             critic_loss = self.critic_step(x, codes)
-        classifier_loss = self.classifier_step(x, codes[:, -1])
+        classifier_loss = self.classifier_step(x, cell)
         fake = self.generate(codes)
         adversary_loss = self.adversary_step(fake.detach(), codes, group)
-        generator_loss, penalty = self.generator_step(fake, codes, group)
+        generator_loss, penalty = self.generator_step(fake, codes, group, cell)
         losses = (critic_loss, adversary_loss, penalty, classifier_loss)
         for name, value in zip(LOSS_NAMES, losses, strict=True):
             self.history.record_batch(name, float(value))
@@ -203,11 +204,11 @@ class FairGANNet(NeuralNet):
         loss = F.cross_entropy(self.adversary_(fake, codes[:, -1]), group)
         return self.update(self.optimizer_adversary_, loss)
 
-    def classifier_step(self, real, label):
-        """Teach the label classifier on real rows."""
-        if not self.lambda_label:
+    def classifier_step(self, real, cell):
+        """Teach the cell classifier on real rows."""
+        if not self.lambda_cell:
             return torch.zeros(())
-        loss = F.cross_entropy(self.classifier_(real), label)
+        loss = F.cross_entropy(self.classifier_(real), cell)
         return self.update(self.optimizer_classifier_, loss)
 
     @staticmethod
@@ -232,20 +233,21 @@ class FairGANNet(NeuralNet):
         log_q = F.log_softmax(self.adversary_(fake, codes[:, -1]), dim=1)
         return (prior * (torch.log(prior.clamp_min(1e-12)) - log_q)).sum(1).mean()
 
-    def generator_step(self, fake, codes, group):
+    def generator_step(self, fake, codes, group, cell):
         """Update the generator against the critic, the adversary and the classifier.
 
-        The classifier's loss keeps rows generated for a class recognisable as that
-        class; the adversary's penalty keeps them from revealing the group.
+        The classifier's loss keeps rows generated for a cell recognisable as that
+        cell; the adversary's penalty keeps them from revealing the group. Their
+        weights set the trade-off between realistic groups and hidden ones.
         """
         loss = -self.critic_(fake, codes).mean()
         penalty = torch.zeros(())
         if self.lambda_fair:
             penalty = self.fairness_penalty(fake, codes, group)
             loss = loss + self.lambda_fair * penalty
-        if self.lambda_label:
-            label_loss = F.cross_entropy(self.classifier_(fake), codes[:, -1])
-            loss = loss + self.lambda_label * label_loss
+        if self.lambda_cell:
+            cell_loss = F.cross_entropy(self.classifier_(fake), cell)
+            loss = loss + self.lambda_cell * cell_loss
         return self.update(self.optimizer_, loss), penalty.detach()
 
     def sample_encoded(self, codes, *, batch_size=1024):

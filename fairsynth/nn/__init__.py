@@ -9,15 +9,15 @@ from ._layers import (
     TransformerBlock,
     TransformerStack,
 )
-from ._models import Critic, FairnessAdversary, Generator, LabelClassifier
+from ._models import CellClassifier, Critic, FairnessAdversary, Generator
 
 __all__ = [
     "BlockDiagonalLinear",
+    "CellClassifier",
     "ConditionEmbedding",
     "Critic",
     "FairnessAdversary",
     "Generator",
-    "LabelClassifier",
     "TransformerBlock",
     "TransformerStack",
 ]

@@ -169,26 +169,27 @@ class FairnessAdversary(nn.Module):
         return self.mlp(torch.cat([x, one_hot], 1))
 
 
-class LabelClassifier(nn.Module):
-    """Predict the label of a row from its features (FairGAN+'s classifier).
+class CellClassifier(nn.Module):
+    """Predict the conditioning cell (group and label) of a row from its features.
 
     Trained on real rows, it tells the generator early in training whether a row
-    generated for a class looks like that class, which the critic alone learns slowly.
+    generated for a cell looks like that cell, which the critic alone learns slowly
+    (FairGAN+ trains a classifier beside its generator for the same reason).
 
     Parameters
     ----------
     n_features : int
         Width of the encoded rows.
-    n_classes : int
-        Number of label values.
+    n_cells : int
+        Number of (group, label) cells.
     hidden : int
         Width of the two hidden layers.
     """
 
-    def __init__(self, n_features, n_classes, *, hidden):
+    def __init__(self, n_features, n_cells, *, hidden):
         super().__init__()
-        self.mlp = mlp(n_features, n_classes, hidden)
+        self.mlp = mlp(n_features, n_cells, hidden)
 
     def forward(self, x):
-        """Class logits, shape (batch, n_classes)."""
+        """Cell logits, shape (batch, n_cells)."""
         return self.mlp(x)

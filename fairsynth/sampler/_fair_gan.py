@@ -54,9 +54,10 @@ class FairGANSampler(BaseOverSampler):
         each group keeps its size and the label is independent of the group.
     lambda_fair : float, default=1.0
         Weight of the fairness adversary's penalty on the generator; 0 turns it off.
-    lambda_label : float, default=1.0
-        Weight of FairGAN+'s label classifier, which keeps rows generated for a class
-        recognisable as that class; 0 turns it off.
+    lambda_cell : float, default=1.0
+        Weight of a classifier, trained on real rows, that keeps rows generated for a
+        ``(group, class)`` cell recognisable as that cell; 0 turns it off. Against
+        ``lambda_fair`` it sets how much generated rows look like their group.
     epochs : int, default=15
         Passes over the data.
     batch_size : int, default=500
@@ -74,7 +75,7 @@ class FairGANSampler(BaseOverSampler):
     noise_dim : int, default=32
         Width of the generator's noise.
     adversary_hidden : int, default=64
-        Hidden width of the fairness adversary and of the label classifier.
+        Hidden width of the fairness adversary and of the cell classifier.
     critic_steps : int, default=1
         Critic updates per generator update.
     gp_weight : float, default=10.0
@@ -136,7 +137,7 @@ class FairGANSampler(BaseOverSampler):
         ],
         "keep_real": ["boolean"],
         "lambda_fair": [Interval(Real, 0, None, closed="left")],
-        "lambda_label": [Interval(Real, 0, None, closed="left")],
+        "lambda_cell": [Interval(Real, 0, None, closed="left")],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -160,7 +161,7 @@ class FairGANSampler(BaseOverSampler):
         sampling_strategy="auto",
         keep_real=True,
         lambda_fair=1.0,
-        lambda_label=1.0,
+        lambda_cell=1.0,
         epochs=15,
         batch_size=500,
         lr=1e-3,
@@ -180,7 +181,7 @@ class FairGANSampler(BaseOverSampler):
         self.sampling_strategy = sampling_strategy
         self.keep_real = keep_real
         self.lambda_fair = lambda_fair
-        self.lambda_label = lambda_label
+        self.lambda_cell = lambda_cell
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..gan import FairGANNet
-from ..nn import Critic, FairnessAdversary, Generator, LabelClassifier
+from ..nn import CellClassifier, Critic, FairnessAdversary, Generator
 
 # Betas of the WGAN-GP paper: little momentum keeps the adversarial game stable.
 ADAM_BETAS = (0.5, 0.9)
@@ -70,13 +70,13 @@ def build_net(sampler, widths, kinds, cardinalities, n_groups):
         adversary__n_classes=cardinalities[-1],
         adversary__n_groups=n_groups,
         adversary__hidden=sampler.adversary_hidden,
-        classifier=LabelClassifier,
+        classifier=CellClassifier,
         classifier__n_features=sum(widths),
-        classifier__n_classes=cardinalities[-1],
+        classifier__n_cells=n_groups * cardinalities[-1],
         classifier__hidden=sampler.adversary_hidden,
         # With a single group there is nothing for the adversary to find.
         lambda_fair=sampler.lambda_fair if n_groups > 1 else 0.0,
-        lambda_label=sampler.lambda_label,
+        lambda_cell=sampler.lambda_cell,
         gp_weight=sampler.gp_weight,
         critic_steps=sampler.critic_steps,
         lr=sampler.lr,
@@ -103,6 +103,7 @@ def train_net(sampler, encoded, codes, group_ids, value_cardinalities):
         "x": encoded.astype(np.float32),
         "codes": codes.astype(np.int64),
         "group": group_ids.astype(np.int64),
+        "cell": (group_ids * len(sampler.classes_) + codes[:, -1]).astype(np.int64),
     }
     with seeded(sampler._rng.randint(2**31 - 1), net.device):
         net.fit(data, None)

@@ -4,7 +4,7 @@ import torch
 
 from fairsynth.gan import FairGANNet
 from fairsynth.gan._net import cell_weights
-from fairsynth.nn import Critic, FairnessAdversary, Generator, LabelClassifier
+from fairsynth.nn import CellClassifier, Critic, FairnessAdversary, Generator
 
 WIDTHS, KINDS = [1, 3], ["numeric", "categorical"]
 
@@ -27,9 +27,9 @@ def make_net(**params):
         adversary__n_classes=2,
         adversary__n_groups=2,
         adversary__hidden=8,
-        classifier=LabelClassifier,
+        classifier=CellClassifier,
         classifier__n_features=4,
-        classifier__n_classes=2,
+        classifier__n_cells=4,
         classifier__hidden=8,
         max_epochs=2,
         batch_size=16,
@@ -47,6 +47,7 @@ def data():
         "x": x.astype(np.float32),
         "codes": np.column_stack([group, label]),
         "group": group,
+        "cell": group * 2 + label,
     }
 
 
