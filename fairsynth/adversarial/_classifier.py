@@ -1,6 +1,5 @@
 """The scikit-learn estimator: a classifier trained against an adversary."""
 
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,6 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from ..gan import resolve_device, seeded
 from . import _input
 from ._modules import Adversary, AdversaryLoss, Predictor
 from ._net import _INFERENCE_BATCH, AdversarialNet
@@ -201,7 +201,7 @@ class AdversarialFairClassifier(ClassifierMixin, BaseEstimator):
         target = np.column_stack([y, codes])
         self.net_ = self._make_net(X_enc.shape[1], target[:, 1:])
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        with _seeded_torch(seed, self.net_.device):
+        with seeded(seed, self.net_.device):
             self.net_.fit(X_enc, target.astype(np.int64))
         self.history_ = self.net_.history
         self._set_diagnostics(X_enc, target)
@@ -249,7 +249,7 @@ class AdversarialFairClassifier(ClassifierMixin, BaseEstimator):
             "lr": self.lr,
             "batch_size": self.batch_size,
             "iterator_valid__batch_size": _INFERENCE_BATCH,
-            "device": _resolve_device(self.device),
+            "device": resolve_device(self.device),
             "verbose": self.verbose,
             "pretrain_epochs": self.pretrain_epochs,
             "adversary_pretrain_epochs": self.adversary_pretrain_epochs,
@@ -361,12 +361,6 @@ class AdversarialFairClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
-def _resolve_device(device):
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return str(torch.device(device))
-
-
 def _to_tensor(array, net):
     return torch.as_tensor(array, device=net.device)
 
@@ -377,12 +371,3 @@ def _group_auc(codes, proba):
     return float(
         roc_auc_score(codes, proba, multi_class="ovr", labels=np.arange(proba.shape[1]))
     )
-
-
-@contextmanager
-def _seeded_torch(seed, device):
-    """Seed torch for one fit, then restore the caller's global random state."""
-    devices = list(range(torch.cuda.device_count())) if "cuda" in str(device) else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield

@@ -172,9 +172,11 @@ def association_matrix(frame):
     }
     names = list(frame.columns)
     matrix = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
-    for left, right in itertools.combinations(names, 2):
-        value = _pair_association(encoded, left, right)
-        matrix.loc[left, right] = matrix.loc[right, left] = value
+    # A constant column makes numpy warn inside the correlation; it scores 0.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for left, right in itertools.combinations(names, 2):
+            value = _pair_association(encoded, left, right)
+            matrix.loc[left, right] = matrix.loc[right, left] = value
     return matrix
 
 

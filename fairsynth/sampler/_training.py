@@ -3,38 +3,13 @@
 Kept apart so that the sampler module imports torch only when it trains or samples.
 """
 
-import contextlib
-
 import numpy as np
-import torch
 
-from ..gan import FairGANNet
+from ..gan import FairGANNet, resolve_device, seeded
 from ..nn import CellClassifier, Critic, FairnessAdversary, Generator
 
 # Betas of the WGAN-GP paper: little momentum keeps the adversarial game stable.
 ADAM_BETAS = (0.5, 0.9)
-
-
-def resolve_device(device):
-    """``"auto"`` is CUDA when it is available, else the CPU."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
-
-
-@contextlib.contextmanager
-def seeded(seed, device):
-    """Seed torch inside the block and restore the global generators afterwards.
-
-    Module initialisation, dropout, noise and batch draws all use torch's global
-    generator; forking it keeps the user's own random stream untouched.
-    """
-    devices = (
-        [torch.device(device).index or 0] if str(device).startswith("cuda") else []
-    )
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
 
 
 def build_net(sampler, widths, kinds, cardinalities, n_groups):
