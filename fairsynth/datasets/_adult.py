@@ -3,7 +3,8 @@
 from importlib import resources
 
 import pandas as pd
-from sklearn.utils import Bunch
+
+from ._base import make_bunch
 
 ADULT_COLUMNS = [
     "age",
@@ -105,7 +106,8 @@ def load_adult(*, subset="all", return_X_y=False, as_frame=True):
     data : Bunch
         With ``frame`` (features and target), ``data`` (the 14 features, ``sex`` and
         ``race`` among them), ``target`` (``income``, 1 for ``>50K``),
-        ``feature_names``, ``target_names`` and ``DESCR``. Returned when
+        ``feature_names``, ``target_names``, ``sensitive`` (``["sex", "race"]``)
+        and ``DESCR``. Returned when
         ``return_X_y`` is False.
     (X, y) : tuple
         Returned when ``return_X_y`` is True.
@@ -125,16 +127,11 @@ def load_adult(*, subset="all", return_X_y=False, as_frame=True):
     frames = [_read_bundled(name) for name in ("adult.data.gz", "adult.test.gz")]
     frame = _tidy(pd.concat(frames, ignore_index=True))
     frame = frame.iloc[_SUBSETS[subset]].reset_index(drop=True)
-    X, y = frame.drop(columns="income"), frame["income"]
-    if not as_frame:
-        X, y = X.to_numpy(dtype=object), y.to_numpy()
-    if return_X_y:
-        return X, y
-    return Bunch(
-        frame=frame if as_frame else None,
-        data=X,
-        target=y,
-        feature_names=ADULT_COLUMNS[:-1],
-        target_names=["income"],
-        DESCR=ADULT_DESCR,
+    return make_bunch(
+        frame,
+        target="income",
+        sensitive=["sex", "race"],
+        descr=ADULT_DESCR,
+        return_X_y=return_X_y,
+        as_frame=as_frame,
     )

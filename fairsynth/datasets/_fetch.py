@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sklearn.utils import Bunch
+
+from ._base import make_bunch
 
 
 @dataclass(frozen=True)
@@ -149,24 +150,6 @@ def _copy_url(remote, out, path):
     return digest.hexdigest()
 
 
-def _bunch(frame, *, target, sensitive, descr, return_X_y, as_frame):
-    """Package a tidy frame the way ``load_adult`` does, plus ``sensitive``."""
-    X, y = frame.drop(columns=target), frame[target]
-    if not as_frame:
-        X, y = X.to_numpy(dtype=object), y.to_numpy()
-    if return_X_y:
-        return X, y
-    return Bunch(
-        frame=frame if as_frame else None,
-        data=X,
-        target=y,
-        feature_names=[name for name in frame.columns if name != target],
-        target_names=[target],
-        sensitive=list(sensitive),
-        DESCR=descr,
-    )
-
-
 COMPAS_CATEGORIES = {
     "sex": ["Female", "Male"],
     "age_cat": ["Less than 25", "25 - 45", "Greater than 45"],
@@ -279,7 +262,7 @@ def fetch_compas(
     remote = REMOTE_FILES["compas"]
     path = _fetch_file(remote, data_home, download_if_missing=download_if_missing)
     frame = _tidy_compas(pd.read_csv(path))
-    return _bunch(
+    return make_bunch(
         frame,
         target="two_year_recid",
         sensitive=COMPAS_SENSITIVE,
@@ -458,7 +441,7 @@ def fetch_german_credit(
     path = _fetch_file(remote, data_home, download_if_missing=download_if_missing)
     names = [*GERMAN_CODES, "class"]
     frame = _tidy_german(pd.read_csv(path, sep=r"\s+", header=None, names=names))
-    return _bunch(
+    return make_bunch(
         frame,
         target="good_credit",
         sensitive=GERMAN_SENSITIVE,

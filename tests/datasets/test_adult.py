@@ -16,8 +16,10 @@ def test_bunch_fields(adult):
         "target",
         "feature_names",
         "target_names",
+        "sensitive",
         "DESCR",
     }
+    assert adult.sensitive == ["sex", "race"]
     assert adult.frame.shape == (48_842, 15)
     assert adult.data.shape == (48_842, 14)
     assert adult.feature_names == list(adult.data.columns)
