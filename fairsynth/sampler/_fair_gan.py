@@ -48,10 +48,18 @@ class FairGANSampler(BaseOverSampler):
         several columns; ``{class: n_rows}`` without ``sensitive``), or a callable
         ``f(y, groups)`` returning one (``f(y)`` without ``sensitive``). Without
         ``sensitive``, imbalanced-learn's strategies are all accepted.
+    parity_strength : float, default=1.0
+        How far ``"parity"`` moves each group's class distribution towards the
+        overall one: 0 leaves it, 1 reaches it, and above 1 goes past it. Models
+        still read the group from features that carry it, so their predictions
+        usually need some overshoot to reach parity; tune it with
+        :class:`~sklearn.model_selection.GridSearchCV` and a fairness scorer. With
+        ``keep_real=False`` it shapes the generated table the same way.
     keep_real : bool, default=True
         With False, ``fit_resample`` returns a fully generated table as large as
         the input, whose cells follow the strategy's proportions; for "parity"
-        each group keeps its size and the label is independent of the group.
+        each group keeps its size and, at ``parity_strength=1``, the label is
+        independent of the group.
     lambda_fair : float, default=1.0
         Weight of the fairness adversary's penalty on the generator; 0 turns it off.
     lambda_cell : float, default=1.0
@@ -135,6 +143,7 @@ class FairGANSampler(BaseOverSampler):
             dict,
             callable,
         ],
+        "parity_strength": [Interval(Real, 0, None, closed="left")],
         "keep_real": ["boolean"],
         "lambda_fair": [Interval(Real, 0, None, closed="left")],
         "lambda_cell": [Interval(Real, 0, None, closed="left")],
@@ -159,6 +168,7 @@ class FairGANSampler(BaseOverSampler):
         *,
         sensitive=None,
         sampling_strategy="auto",
+        parity_strength=1.0,
         keep_real=True,
         lambda_fair=1.0,
         lambda_cell=1.0,
@@ -179,6 +189,7 @@ class FairGANSampler(BaseOverSampler):
     ):
         self.sensitive = sensitive
         self.sampling_strategy = sampling_strategy
+        self.parity_strength = parity_strength
         self.keep_real = keep_real
         self.lambda_fair = lambda_fair
         self.lambda_cell = lambda_cell
@@ -330,7 +341,11 @@ class FairGANSampler(BaseOverSampler):
         if callable(chosen):
             chosen = chosen(labels, frame[self.sensitive_])
         return strategy.resolve_targets(
-            chosen, self._counts, self.groups_, self.classes_.tolist()
+            chosen,
+            self._counts,
+            self.groups_,
+            self.classes_.tolist(),
+            self.parity_strength,
         )
 
     def _generated_cells(self):
@@ -338,7 +353,7 @@ class FairGANSampler(BaseOverSampler):
         if self.keep_real:
             return self._targets - self._counts
         return strategy.generated_targets(
-            self.sampling_strategy, self._counts, self._targets
+            self.sampling_strategy, self._counts, self._targets, self.parity_strength
         )
 
     def _record_cells(self):

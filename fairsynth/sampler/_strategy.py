@@ -28,26 +28,48 @@ def round_to_total(weights, total):
     return counts
 
 
-def fair_joint(counts):
-    """Keep the group sizes and make the label independent of the group.
+def shifted_class_shares(counts, strength=1.0):
+    """Each group's class distribution moved ``strength`` of the way to the overall one.
 
-    Each group keeps its share of the rows and takes the overall class distribution.
+    0 keeps every group's own distribution, 1 gives every group the overall one
+    (parity), and values above 1 go past it, reversing part of each group's gap.
+    Resampling to overshoot that much is what it takes for a model to reach parity
+    in its predictions: features that carry the group still pull its scores back.
     """
     counts = np.asarray(counts, dtype=float)
-    total = counts.sum()
-    return np.outer(counts.sum(axis=1) / total, counts.sum(axis=0) / total)
+    own = counts / counts.sum(axis=1, keepdims=True)
+    overall = counts.sum(axis=0) / counts.sum()
+    shares = own + strength * (overall - own)
+    if (shares <= 0).any():
+        moving_down = overall < own
+        limit = np.min(own[moving_down] / (own - overall)[moving_down])
+        raise ValueError(
+            f"parity_strength={strength} would leave a group with no share of a "
+            f"class; with these data it must stay below {limit:.3g}."
+        )
+    return shares
 
 
-def parity_targets(counts):
-    """Grow each group to the overall class distribution, adding the fewest rows.
+def fair_joint(counts, strength=1.0):
+    """Keep the group sizes and move each group's classes towards the overall ones.
 
-    A group of class counts ``n_k`` becomes ``T * pi_k`` with ``pi`` the overall class
-    distribution and ``T = max_k n_k / pi_k``, the smallest size at which no class
-    has to lose rows.
+    With ``strength=1`` the label is independent of the group.
     """
-    pi = counts.sum(axis=0) / counts.sum()
-    size = (counts / pi).max(axis=1, keepdims=True)
-    return np.maximum(counts, np.rint(size * pi).astype(np.int64))
+    counts = np.asarray(counts, dtype=float)
+    group_share = counts.sum(axis=1, keepdims=True) / counts.sum()
+    return group_share * shifted_class_shares(counts, strength)
+
+
+def parity_targets(counts, strength=1.0):
+    """Grow each group to its shifted class distribution, adding the fewest rows.
+
+    A group of class counts ``n_k`` becomes ``T * p_k`` with ``p`` its class
+    distribution from :func:`shifted_class_shares` and ``T = max_k n_k / p_k``, the
+    smallest size at which no class has to lose rows.
+    """
+    shares = shifted_class_shares(counts, strength)
+    size = (counts / shares).max(axis=1, keepdims=True)
+    return np.maximum(counts, np.rint(size * shares).astype(np.int64))
 
 
 def balance_targets(counts):
@@ -100,10 +122,10 @@ def class_targets(strategy, labels, classes):
     return targets
 
 
-def resolve_targets(strategy, counts, group_keys, classes):
+def resolve_targets(strategy, counts, group_keys, classes, strength=1.0):
     """Cell targets for the named, mapped or computed ``strategy`` (sensitive case)."""
     if strategy in ("auto", "parity"):
-        return parity_targets(counts)
+        return parity_targets(counts, strength)
     if strategy == "balance":
         return balance_targets(counts)
     if isinstance(strategy, dict):
@@ -115,13 +137,15 @@ def resolve_targets(strategy, counts, group_keys, classes):
     )
 
 
-def generated_targets(strategy, counts, targets):
+def generated_targets(strategy, counts, targets, strength=1.0):
     """Cell sizes for a fully generated table of as many rows as the real one.
 
-    'parity' (and 'auto') keep each group's size and give it the overall class
+    'parity' (and 'auto') keep each group's size and give it the shifted class
     distribution; any other strategy keeps the proportions of its targets.
     """
-    weights = fair_joint(counts) if strategy in ("auto", "parity") else targets
+    weights = (
+        fair_joint(counts, strength) if strategy in ("auto", "parity") else targets
+    )
     return round_to_total(weights, counts.sum())
 
 

@@ -74,6 +74,25 @@ def test_parity_adds_the_fewest_rows(fitted):
     assert sum(sampler.sampling_strategy_.values()) == counts["n_generated"].sum()
 
 
+@pytest.mark.parametrize("strength", [0.0, 0.5, 2.0])
+def test_parity_strength_moves_group_rates_past_parity(biased, strength):
+    X, y = biased
+    sampler = tiny_sampler(sensitive="group", parity_strength=strength).fit(X, y)
+    counts = sampler.cell_counts_.set_index(["group", "class"])
+    own = y.groupby(X["group"], observed=True).mean()
+    total = counts["n_total"].unstack()
+    rates = total[1] / total.sum(axis=1)
+    # Each group's positive rate lies `strength` of the way to the overall rate,
+    # up to the rounding of its cells.
+    np.testing.assert_allclose(rates, own + strength * (y.mean() - own), atol=0.01)
+    assert (counts.groupby("group")["n_generated"].min() == 0).all()
+
+
+def test_parity_strength_too_large_says_the_limit(biased):
+    with pytest.raises(ValueError, match="must stay below"):
+        tiny_sampler(sensitive="group", parity_strength=50.0).fit(*biased)
+
+
 def test_balance_grows_every_cell_to_the_largest(biased):
     X, y = biased
     X_res, y_res = tiny_sampler(
