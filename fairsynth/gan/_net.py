@@ -172,7 +172,9 @@ class FairGANNet(NeuralNet):
         classifier_loss = self.classifier_step(x, cell)
         fake = self.generate(codes)
         adversary_loss = self.adversary_step(fake.detach(), codes, group)
-        generator_loss, penalty = self.generator_step(fake, codes, group, cell)
+        generator_loss, penalty = self.generator_step(
+            fake, codes, group, cell, classifier_loss
+        )
         losses = (critic_loss, adversary_loss, penalty, classifier_loss)
         for name, value in zip(LOSS_NAMES, losses, strict=True):
             self.history.record_batch(name, float(value))
@@ -233,12 +235,14 @@ class FairGANNet(NeuralNet):
         log_q = F.log_softmax(self.adversary_(fake, codes[:, -1]), dim=1)
         return (prior * (torch.log(prior.clamp_min(1e-12)) - log_q)).sum(1).mean()
 
-    def generator_step(self, fake, codes, group, cell):
+    def generator_step(self, fake, codes, group, cell, real_cell_loss):
         """Update the generator against the critic, the adversary and the classifier.
 
         The classifier's loss keeps rows generated for a cell recognisable as that
-        cell; the adversary's penalty keeps them from revealing the group. Their
-        weights set the trade-off between realistic groups and hidden ones.
+        cell, but only as recognisable as real rows (``real_cell_loss``): pushing
+        it lower would make every row a caricature of its cell, far from the
+        decision boundaries that a model trained on them needs to learn. The
+        adversary's penalty keeps rows from revealing the group.
         """
         loss = -self.critic_(fake, codes).mean()
         penalty = torch.zeros(())
@@ -247,7 +251,7 @@ class FairGANNet(NeuralNet):
             loss = loss + self.lambda_fair * penalty
         if self.lambda_cell:
             cell_loss = F.cross_entropy(self.classifier_(fake), cell)
-            loss = loss + self.lambda_cell * cell_loss
+            loss = loss + self.lambda_cell * F.relu(cell_loss - real_cell_loss)
         return self.update(self.optimizer_, loss), penalty.detach()
 
     def sample_encoded(self, codes, *, batch_size=1024):

@@ -29,7 +29,8 @@ class FairGANSampler(BaseOverSampler):
     A conditional Wasserstein GAN whose generator and critic are transformers over
     column tokens learns the table given each ``(sensitive group, class)`` cell. A
     fairness adversary tries to tell the group from generated ``(x, y)``, and the
-    generator pays ``lambda_fair`` times its success (FairGAN+). The sampler then
+    generator pays ``lambda_fair`` times its success (FairGAN+) when the table is
+    fully generated (``keep_real=False``). The sampler then
     generates rows for the cells that ``sampling_strategy`` grows. Real rows are
     kept unchanged, first and in order; the sensitive columns stay in ``X``.
 
@@ -62,13 +63,17 @@ class FairGANSampler(BaseOverSampler):
         independent of the group.
     lambda_fair : float, default=1.0
         Weight of the fairness adversary's penalty on the generator; 0 turns it off.
+        It shapes the fully generated table (``keep_real=False``), the FairGAN+
+        path, and is not trained when real rows are kept: the added rows must then
+        carry their group's features to counter those of the real rows, and hiding
+        the group in them undoes the resampling.
     lambda_cell : float, default=1.0
         Weight of a classifier, trained on real rows, that keeps rows generated for a
-        ``(group, class)`` cell recognisable as that cell; 0 turns it off. Against
-        ``lambda_fair`` it sets how much generated rows look like their group.
+        ``(group, class)`` cell as recognisable as real rows of that cell; 0 turns
+        it off.
     epochs : int, default=15
         Passes over the data.
-    batch_size : int, default=500
+    batch_size : int, default=128
         Rows per training batch.
     lr : float, default=1e-3
         Adam learning rate of the generator, critic and adversary.
@@ -173,7 +178,7 @@ class FairGANSampler(BaseOverSampler):
         lambda_fair=1.0,
         lambda_cell=1.0,
         epochs=15,
-        batch_size=500,
+        batch_size=128,
         lr=1e-3,
         d_model=32,
         n_heads=4,

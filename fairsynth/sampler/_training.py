@@ -49,8 +49,9 @@ def build_net(sampler, widths, kinds, cardinalities, n_groups):
         classifier__n_features=sum(widths),
         classifier__n_cells=n_groups * cardinalities[-1],
         classifier__hidden=sampler.adversary_hidden,
-        # With a single group there is nothing for the adversary to find.
-        lambda_fair=sampler.lambda_fair if n_groups > 1 else 0.0,
+        # With a single group there is nothing for the adversary to find, and rows
+        # added to real ones must show their group (see FairGANSampler.lambda_fair).
+        lambda_fair=0.0 if n_groups == 1 or sampler.keep_real else sampler.lambda_fair,
         lambda_cell=sampler.lambda_cell,
         gp_weight=sampler.gp_weight,
         critic_steps=sampler.critic_steps,

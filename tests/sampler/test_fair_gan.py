@@ -244,10 +244,18 @@ def test_losses_go_to_history(fitted):
         assert np.isfinite(last[key])
 
 
-def test_lambda_zero_turns_the_adversary_off(biased):
+@pytest.mark.parametrize(
+    ("keep_real", "lambda_fair", "trained"),
+    [(False, 1.0, True), (False, 0.0, False), (True, 1.0, False)],
+)
+def test_adversary_shapes_only_fully_generated_tables(
+    biased, keep_real, lambda_fair, trained
+):
     X, y = biased
-    sampler = tiny_sampler(sensitive="group", lambda_fair=0.0).fit(X, y)
-    assert sampler.net_.history[-1, "adversary_loss"] == 0
+    sampler = tiny_sampler(
+        sensitive="group", keep_real=keep_real, lambda_fair=lambda_fair
+    ).fit(X, y)
+    assert (sampler.net_.history[-1, "adversary_loss"] > 0) == trained
 
 
 # ------------------------------------------------------------------ bad input
