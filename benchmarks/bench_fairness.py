@@ -4,7 +4,8 @@ Each dataset and sensitive attribute gets a logistic regression and a histogram
 gradient boosting model under: no mitigation; reweighing (Kamiran & Calders);
 fairlearn's CorrelationRemover, ExponentiatedGradient (demographic parity, and
 equalized odds) and ThresholdOptimizer; cell-wise SMOTE; cell-balanced CTGAN data
-(time-capped); FairGANSampler with "parity" (a sweep of lambda_fair) and "balance".
+(time-capped); FairGANSampler with "parity" (a sweep of parity_strength), "balance",
+and a fully generated "parity" table (a sweep of lambda_fair).
 AdversarialFairClassifier is its own network. The sensitive column is never a model
 feature; fairlearn's mitigators get it only as ``sensitive_features``.
 
@@ -41,6 +42,7 @@ class Settings:
     seeds: list
     device: str
     gan_epochs: int | None
+    strengths: tuple
     lambdas: tuple
     ctgan_seconds: float
     train_rows: int | None
@@ -50,14 +52,15 @@ class Settings:
 
     @classmethod
     def from_args(cls, args):
-        """Quick: one seed, 10k Adult rows, 5 GAN epochs, a 3-point sweep."""
+        """Quick: one seed, 10k Adult rows, 5 GAN epochs, shorter sweeps."""
         seeds = args.seeds or ([args.seed] if args.quick else [0, 1, 2])
         default_cap = 60.0 if args.quick else 600.0
         return cls(
             seeds=seeds,
             device=args.device,
             gan_epochs=5 if args.quick else None,
-            lambdas=(0.0, 1.0, 5.0) if args.quick else (0.0, 0.5, 1.0, 2.0, 5.0),
+            strengths=(1.0, 2.0, 3.0) if args.quick else (1.0, 1.5, 2.0, 2.5, 3.0),
+            lambdas=(1.0,) if args.quick else (0.0, 1.0, 5.0),
             ctgan_seconds=default_cap
             if args.ctgan_seconds is None
             else args.ctgan_seconds,
@@ -132,17 +135,19 @@ def subsample(X, y, n_rows, seed):
 def fairgan_sets(task, X, y, seed, cfg):
     """FairGANSampler training sets.
 
-    The lambda sweep under "parity", "balance", and a fully generated "parity"
-    table (``keep_real=False``).
+    The strength sweep under "parity", "balance", and the lambda sweep of a fully
+    generated "parity" table (``keep_real=False``), where the adversary acts.
     """
-    configs = [("parity", lam, True) for lam in cfg.lambdas]
-    configs += [("balance", 1.0, True), ("parity", 1.0, False)]
-    for strategy, lam, keep_real in configs:
+    configs = [(f"parity_s{s:g}", {"parity_strength": s}) for s in cfg.strengths]
+    configs.append(("balance", {"sampling_strategy": "balance"}))
+    configs += [
+        (f"synthetic_l{lam:g}", {"keep_real": False, "lambda_fair": lam})
+        for lam in cfg.lambdas
+    ]
+    for name, params in configs:
         sampler = FairGANSampler(
             sensitive=task.attribute,
-            sampling_strategy=strategy,
-            keep_real=keep_real,
-            lambda_fair=lam,
+            **params,
             device=cfg.device,
             random_state=seed,
             **({"epochs": cfg.gan_epochs} if cfg.gan_epochs else {}),
@@ -152,12 +157,11 @@ def fairgan_sets(task, X, y, seed, cfg):
             with timer(record, "seconds"):
                 X_res, y_res = sampler.fit_resample(X, y)
         except ValueError as exc:
-            # A cell too small to learn (a subsample of a rare group) is reported,
-            # not fatal: the rest of the run still counts.
-            print(f"FairGANSampler {strategy} skipped on {task.attribute}: {exc}")
+            # A cell too small to learn (a subsample of a rare group), or a strength
+            # that would empty one, is reported, not fatal: the rest still counts.
+            print(f"FairGANSampler {name} skipped on {task.attribute}: {exc}")
             continue
-        name = f"fairgan_{strategy}{'' if keep_real else '_synthetic'}_l{lam:g}"
-        yield name, X_res, y_res, record["seconds"], {}
+        yield f"fairgan_{name}", X_res, y_res, record["seconds"], {}
 
 
 def training_sets(task, X, y, seed, cfg, ctgan):
