@@ -78,6 +78,7 @@ def make_sampler(args, sensitive):
     return FairGANSampler(
         sensitive=sensitive,
         sampling_strategy=args.strategy,
+        parity_strength=args.parity_strength,
         keep_real=args.keep_real,
         lambda_fair=args.lambda_fair,
         epochs=args.epochs,

@@ -66,7 +66,7 @@ def evaluate(model, X_test, y_test):
 
 
 def variants(args):
-    """Build the samplers to compare: each strategy, then the ``lambda_fair`` sweep."""
+    """Build the samplers to compare: each strategy, then the strength sweep."""
     from ..sampler import FairGANSampler
 
     common = {
@@ -77,20 +77,20 @@ def variants(args):
         "verbose": 0 if args.quiet else 1,
     }
     chosen = {s: FairGANSampler(sampling_strategy=s, **common) for s in STRATEGIES}
-    for weight in args.lambda_sweep or []:
-        chosen[f"parity, λ={weight:g}"] = FairGANSampler(
-            sampling_strategy="parity", lambda_fair=weight, **common
+    for strength in args.strength_sweep:
+        chosen[f"parity x{strength:g}"] = FairGANSampler(
+            sampling_strategy="parity", parity_strength=strength, **common
         )
     return chosen
 
 
 def fit_variants(args, X, y):
     """Step 2: fit every sampler; return them with their resampled tables."""
-    fitted = {}
-    for k, (name, sampler) in enumerate(variants(args).items(), start=1):
+    fitted, chosen = {}, variants(args)
+    for k, (name, sampler) in enumerate(chosen.items(), start=1):
         say(
             f"\n[2/5] Fitting FairGANSampler ({name}, {args.epochs} epochs, "
-            f"{len(X)} rows) [{k}/{len(STRATEGIES) + len(args.lambda_sweep or [])}]"
+            f"{len(X)} rows) [{k}/{len(chosen)}]"
         )
         fitted[name] = (sampler, *fit_resample(sampler, X, y))
     return fitted

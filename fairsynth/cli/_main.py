@@ -116,11 +116,13 @@ def _demo_parser(subparsers):
     )
     parser.add_argument("--epochs", type=int, metavar="N", help="training epochs")
     parser.add_argument(
-        "--lambda-sweep",
+        "--strength-sweep",
         type=float,
-        nargs="+",
-        metavar="L",
-        help="also fit parity samplers with these lambda_fair values",
+        nargs="*",
+        default=[2.0],
+        metavar="S",
+        help="also fit parity samplers with these parity_strength values "
+        "(default: 2; none with no value)",
     )
     _add_training(parser)
     _add_output(parser, folder=True)
@@ -160,6 +162,14 @@ def _add_sampler_options(parser):
         action=argparse.BooleanOptionalAction,
         default=True,
         help="keep the real rows (default: yes)",
+    )
+    parser.add_argument(
+        "--parity-strength",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="how far parity moves each group's label rate towards, or past "
+        "(above 1), the overall rate (default: 1.0)",
     )
     parser.add_argument(
         "--lambda-fair",

@@ -69,6 +69,7 @@ def test_resample_writes_the_resampled_table(data_dir, table):
     written = pd.read_csv(data_dir / "resampled.csv")
     with open(data_dir / "model.pkl", "rb") as file:
         sampler = pickle.load(file)
+    assert sampler.parity_strength == 1.5
     assert len(written) == sampler.cell_counts_["n_total"].sum()
     assert list(written.columns) == list(table.columns)
     # Real rows come first, unchanged.
@@ -131,7 +132,7 @@ def test_demo_quick_writes_its_report(tmp_path, capsys):
     out = tmp_path / "demo"
     code, stdout, err = run(
         capsys, "demo", "--quick", "--rows", 400, "--epochs", 1, "--out", out,
-        "--lambda-sweep", 0, "--quiet",
+        "--strength-sweep", 2, "--quiet",
     )  # fmt: skip
     assert code == 0, err
     for step in ("[1/5]", "[2/5]", "[3/5]", "[4/5]", "[5/5]"):
