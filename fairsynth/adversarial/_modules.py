@@ -84,16 +84,13 @@ class Adversary(nn.Module):
 
 
 class AdversaryLoss(nn.Module):
-    """Class-weighted cross-entropy of each adversary head.
-
-    Groups are weighted inversely to their size (``n / (n_groups * n_g)``), so the
-    adversary cannot score well by ignoring small groups, and the predictor must
-    hide every group, not only the largest ones.
+    """Weighted cross-entropy of each adversary head.
 
     Parameters
     ----------
     group_weights : sequence of array-like
-        One weight vector per sensitive attribute, of length its number of groups.
+        One weight vector per sensitive attribute, of length its number of groups
+        (all ones for the plain cross-entropy).
     """
 
     def __init__(self, group_weights):

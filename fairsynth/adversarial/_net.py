@@ -5,6 +5,7 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import EpochTimer, PrintLog
 from torch import nn
+from torch.optim.swa_utils import AveragedModel
 
 _INFERENCE_BATCH = 8192
 
@@ -14,9 +15,12 @@ class AdversarialNet(NeuralNet):
 
     1. ``pretrain_epochs`` epochs of the predictor alone;
     2. ``adversary_pretrain_epochs`` epochs of the adversary on the frozen predictor;
-    3. ``n_iterations`` alternations of one adversary epoch on the full data and
-       one predictor step on a single mini-batch, with the loss
-       ``classifier_loss - sum_k lambdas[k] * adversary_loss[k]``.
+    3. ``n_iterations`` alternations of ``adversary_steps`` adversary mini-batches
+       (a full epoch when ``None``) and one predictor step on a single
+       mini-batch, with the loss
+       ``classifier_loss - sum_k lambdas[k] * adversary_loss[k]``. The predictor
+       kept at the end is the average of its weights over the last
+       ``average_last`` share of these steps.
 
     The predictor is ``module_`` with ``optimizer_``; the adversary is
     ``adversary_`` with ``optimizer_adversary_`` and ``criterion_adversary_``. With
@@ -44,6 +48,12 @@ class AdversarialNet(NeuralNet):
         Weight of each attribute's adversary loss in the predictor's loss.
     pretrain_epochs, adversary_pretrain_epochs, n_iterations : int
         Length of the three phases.
+    average_last : float
+        Share of phase 3, at its end, over which the predictor's weights are
+        averaged; 0 keeps the weights of the last step.
+    adversary_steps : int or None
+        Adversary mini-batches, drawn at random, before each predictor step of
+        phase 3; ``None`` trains the adversary a full epoch instead.
     adversary_batch_size : int
         Mini-batch size of the adversary's epochs (``batch_size`` is the
         predictor's).
@@ -62,8 +72,10 @@ class AdversarialNet(NeuralNet):
         lambdas=(),
         pretrain_epochs=2,
         adversary_pretrain_epochs=5,
-        n_iterations=165,
-        adversary_batch_size=1024,
+        n_iterations=1000,
+        average_last=0.5,
+        adversary_steps=1,
+        adversary_batch_size=512,
         **kwargs,
     ):
         self.adversary = adversary
@@ -74,6 +86,8 @@ class AdversarialNet(NeuralNet):
         self.pretrain_epochs = pretrain_epochs
         self.adversary_pretrain_epochs = adversary_pretrain_epochs
         self.n_iterations = n_iterations
+        self.average_last = average_last
+        self.adversary_steps = adversary_steps
         self.adversary_batch_size = adversary_batch_size
         kwargs.setdefault("criterion", nn.BCEWithLogitsLoss)
         kwargs.setdefault("optimizer", torch.optim.Adam)
@@ -83,8 +97,13 @@ class AdversarialNet(NeuralNet):
     @property
     def _default_callbacks(self):
         # One history row per phase unit; the loss-scoring callbacks of skorch
-        # expect batch records that this loop does not write.
-        return [("epoch_timer", EpochTimer()), ("print_log", PrintLog())]
+        # expect batch records that this loop does not write. PrintLog formats a
+        # table row per unit even when it prints nothing, which costs a tenth of
+        # the fit with a thousand short units, so it is only added when verbose.
+        callbacks = [("epoch_timer", EpochTimer())]
+        if self.verbose:
+            callbacks.append(("print_log", PrintLog()))
+        return callbacks
 
     @property
     def has_adversary(self):
@@ -132,8 +151,17 @@ class AdversarialNet(NeuralNet):
         if self.has_adversary:
             for _ in range(self.adversary_pretrain_epochs):
                 self._run_phase("adversary_pretrain", self._adversary_epoch, X, y)
-        for _ in range(self.n_iterations):
+        n_averaged = round(self.n_iterations * self.average_last)
+        averaged = AveragedModel(self.module_) if n_averaged else None
+        for i in range(self.n_iterations):
             self._run_phase("alternate", self._alternate, X, y)
+            if i >= self.n_iterations - n_averaged:
+                averaged.update_parameters(self.module_)
+        if averaged is not None:
+            # The predictor and the adversary chase each other, so the last
+            # weights land anywhere between too fair and not fair enough; their
+            # average depends less on where training stops.
+            self.module_.load_state_dict(averaged.module.state_dict())
         return self
 
     def _run_phase(self, name, run, X, y):
@@ -148,6 +176,11 @@ class AdversarialNet(NeuralNet):
     def _batches(self, n_samples, batch_size):
         order = torch.randperm(n_samples).to(self.device)
         return order.split(batch_size)
+
+    def _sample(self, n_samples, size):
+        # Rows drawn with replacement: a permutation of all rows per step would
+        # cost more than the step itself.
+        return torch.randint(n_samples, (size,)).to(self.device)
 
     def _classifier_epoch(self, X, y):
         batches = self._batches(len(X), self.batch_size)
@@ -164,12 +197,22 @@ class AdversarialNet(NeuralNet):
         return {"adversary_loss": float(np.mean(losses))}
 
     def _alternate(self, X, y):
-        record = self._adversary_epoch(X, y) if self.has_adversary else {}
-        batch = self._batches(len(X), self.batch_size)[0]
+        record = {}
+        if self.has_adversary:
+            record = self._adversary_epoch(*self._adversary_rows(X, y))
+        batch = self._sample(len(X), self.batch_size)
         step = self.train_step((X[batch], y[batch]))
         record["classifier_loss"] = step["classifier_loss"]
         record["fair_loss"] = step["loss"].item()
         return record
+
+    def _adversary_rows(self, X, y):
+        # A few random mini-batches let the adversary keep up with the predictor
+        # at a fraction of the cost of a full epoch per predictor step.
+        if self.adversary_steps is None:
+            return X, y
+        rows = self._sample(len(X), self.adversary_steps * self.adversary_batch_size)
+        return X[rows], y[rows]
 
     def adversary_input(self, proba, y):
         """Build the adversary's input from the predicted probability.

@@ -91,6 +91,29 @@ def test_two_attributes_with_lambdas_per_column():
     assert clf.lambdas_ == {"group_0": 0.0, "group_1": 3.0}
 
 
+def test_group_weights_of_the_adversary_loss(fitted, biased):
+    X, y = biased
+    loss = fitted.net_.criterion_adversary_
+    np.testing.assert_array_equal(loss.weights_0.numpy(), [1.0, 1.0, 1.0])
+    balanced = tiny(sensitive="group", group_weight="balanced").fit(X, y)
+    counts = X["group"].value_counts().sort_index().to_numpy()
+    np.testing.assert_allclose(
+        balanced.net_.criterion_adversary_.weights_0.numpy(),
+        len(X) / (3 * counts),
+        rtol=1e-6,
+    )
+
+
+@pytest.mark.parametrize("params", [{"adversary_steps": None}, {"average_last": 0.0}])
+def test_schedule_options(fitted, biased, params):
+    # A full adversary epoch per step, or no weight averaging: same phases,
+    # another predictor.
+    X, y = biased
+    clf = tiny(sensitive="group", **params).fit(X, y)
+    assert clf.history_[:, "phase"] == fitted.history_[:, "phase"]
+    assert not np.allclose(clf.predict_proba(X), fitted.predict_proba(X))
+
+
 def test_equalized_odds_adversary_sees_the_label(biased):
     X, y = biased
     clf = tiny(sensitive="group", constraint="equalized_odds").fit(X, y)
