@@ -303,7 +303,7 @@ def main():
         f"Total runtime: {minutes:.1f} minutes on this machine.",
         f"Seeds {cfg.seeds}; training rows "
         f"{cfg.train_rows or 'all'}; FairGANSampler epochs "
-        f"{cfg.gan_epochs or 'default (15)'}; CTGAN cap {cfg.ctgan_seconds:g} s; "
+        f"{cfg.gan_epochs or 'default (12)'}; CTGAN cap {cfg.ctgan_seconds:g} s; "
         "gradient boosting rounds inside ExponentiatedGradient "
         f"{cfg.eg_boosting_rounds or 'default (100)'}.",
         # Runtimes depend on this; the command line does not show it.

@@ -181,9 +181,9 @@ def _add_sampler_options(parser):
     parser.add_argument(
         "--epochs",
         type=int,
-        default=15,
+        default=12,
         metavar="N",
-        help="training epochs (default: 15)",
+        help="training epochs (default: 12)",
     )
 
 

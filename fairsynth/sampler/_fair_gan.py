@@ -71,7 +71,7 @@ class FairGANSampler(BaseOverSampler):
         Weight of a classifier, trained on real rows, that keeps rows generated for a
         ``(group, class)`` cell as recognisable as real rows of that cell; 0 turns
         it off.
-    epochs : int, default=15
+    epochs : int, default=12
         Passes over the data.
     batch_size : int, default=128
         Rows per training batch.
@@ -177,7 +177,7 @@ class FairGANSampler(BaseOverSampler):
         keep_real=True,
         lambda_fair=1.0,
         lambda_cell=1.0,
-        epochs=15,
+        epochs=12,
         batch_size=128,
         lr=1e-3,
         d_model=32,

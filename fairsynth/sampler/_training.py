@@ -20,8 +20,10 @@ def build_net(sampler, widths, kinds, cardinalities, n_groups):
         "n_layers": sampler.n_layers,
         "dim_feedforward": sampler.dim_feedforward,
     }
+    # foreach updates all of a module's small tensors at once, not one at a time.
     optimizers = {
-        f"{name}__betas": ADAM_BETAS
+        f"{name}__{key}": value
+        for key, value in (("betas", ADAM_BETAS), ("foreach", True))
         for name in (
             "optimizer",
             "optimizer_critic",
