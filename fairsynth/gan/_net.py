@@ -80,6 +80,10 @@ class FairGANNet(NeuralNet):
         Weight of the critic's gradient penalty.
     critic_steps : int
         Critic updates per generator update.
+    adversary_steps : int
+        Adversary updates, on the same generated batch, per generator update. A
+        single one lets the generator hide the group from the adversary alone,
+        with rows any other model still reads the group from.
     tau : float
         Gumbel-softmax temperature of the categorical outputs while training.
     **kwargs
@@ -103,6 +107,7 @@ class FairGANNet(NeuralNet):
         lambda_cell=1.0,
         gp_weight=10.0,
         critic_steps=1,
+        adversary_steps=5,
         tau=0.2,
         **kwargs,
     ):
@@ -114,7 +119,8 @@ class FairGANNet(NeuralNet):
         self.optimizer_classifier = optimizer_classifier
         self.lambda_fair, self.lambda_cell = lambda_fair, lambda_cell
         self.gp_weight = gp_weight
-        self.critic_steps, self.tau = critic_steps, tau
+        self.critic_steps, self.adversary_steps = critic_steps, adversary_steps
+        self.tau = tau
 
     @property
     def _default_callbacks(self):
@@ -207,10 +213,11 @@ class FairGANNet(NeuralNet):
 
     def adversary_step(self, fake, codes, group):
         """Teach the adversary to recover the group from generated ``(x, y)``."""
-        if not self.lambda_fair:
-            return torch.zeros(())
-        loss = F.cross_entropy(self.adversary_(fake, codes[:, -1]), group)
-        return self.update(self.optimizer_adversary_, loss)
+        loss = torch.zeros(())
+        for _ in range(self.adversary_steps if self.lambda_fair else 0):
+            loss = F.cross_entropy(self.adversary_(fake, codes[:, -1]), group)
+            loss = self.update(self.optimizer_adversary_, loss)
+        return loss
 
     def classifier_step(self, real, cell):
         """Teach the cell classifier on real rows."""
