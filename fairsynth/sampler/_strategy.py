@@ -40,7 +40,8 @@ def shifted_class_shares(counts, strength=1.0):
     own = counts / counts.sum(axis=1, keepdims=True)
     overall = counts.sum(axis=0) / counts.sum()
     shares = own + strength * (overall - own)
-    if (shares <= 0).any():
+    # A class a group has may not vanish; one it lacks may stay absent (strength 0).
+    if ((shares < 0) | ((shares == 0) & (own > 0))).any():
         moving_down = overall < own
         limit = np.min(own[moving_down] / (own - overall)[moving_down])
         raise ValueError(
@@ -68,7 +69,8 @@ def parity_targets(counts, strength=1.0):
     smallest size at which no class has to lose rows.
     """
     shares = shifted_class_shares(counts, strength)
-    size = (counts / shares).max(axis=1, keepdims=True)
+    ratio = np.divide(counts, shares, out=np.zeros_like(shares), where=shares > 0)
+    size = ratio.max(axis=1, keepdims=True)
     return np.maximum(counts, np.rint(size * shares).astype(np.int64))
 
 

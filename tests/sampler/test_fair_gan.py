@@ -10,6 +10,7 @@ from sklearn.exceptions import NotFittedError
 
 from fairsynth import FairGANSampler
 from fairsynth.datasets import make_biased_classification
+from fairsynth.sampler import _strategy as strategy
 
 
 def tiny_sampler(**params):
@@ -86,6 +87,14 @@ def test_parity_strength_moves_group_rates_past_parity(biased, strength):
     # up to the rounding of its cells.
     np.testing.assert_allclose(rates, own + strength * (y.mean() - own), atol=0.01)
     assert (counts.groupby("group")["n_generated"].min() == 0).all()
+
+
+def test_parity_targets_with_a_class_missing_from_a_group():
+    counts = np.array([[10, 0], [30, 20]])
+    np.testing.assert_array_equal(strategy.parity_targets(counts, 0.0), counts)
+    np.testing.assert_array_equal(
+        strategy.parity_targets(counts, 1.0), [[10, 5], [40, 20]]
+    )
 
 
 def test_parity_strength_too_large_says_the_limit(biased):
