@@ -176,7 +176,8 @@ def _add_sampler_options(parser):
         type=float,
         default=1.0,
         metavar="L",
-        help="weight of the fairness adversary (default: 1.0)",
+        help="weight of the fairness adversary, which shapes fully generated "
+        "tables (--no-keep-real; default: 1.0)",
     )
     parser.add_argument(
         "--epochs",
