@@ -79,6 +79,7 @@ def make_sampler(args, sensitive):
         sensitive=sensitive,
         sampling_strategy=args.strategy,
         parity_strength=args.parity_strength,
+        boundary_focus=args.boundary_focus,
         keep_real=args.keep_real,
         lambda_fair=args.lambda_fair,
         epochs=args.epochs,

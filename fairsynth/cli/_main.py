@@ -172,6 +172,14 @@ def _add_sampler_options(parser):
         "(above 1), the overall rate (default: 1.0)",
     )
     parser.add_argument(
+        "--boundary-focus",
+        type=float,
+        default=2.0,
+        metavar="F",
+        help="how strongly added rows favour cases a group-blind model gets "
+        "wrong; 0 adds typical rows (default: 2.0)",
+    )
+    parser.add_argument(
         "--lambda-fair",
         type=float,
         default=1.0,

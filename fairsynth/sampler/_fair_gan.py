@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..preprocessing import TabularEncoder
 from . import _strategy as strategy
+from ._boundary import CANDIDATES, choose_hard_rows, fit_ranker
 from ._validation import (
     as_frame,
     check_n_samples,
@@ -31,8 +32,9 @@ class FairGANSampler(BaseOverSampler):
     fairness adversary tries to tell the group from generated ``(x, y)``, and the
     generator pays ``lambda_fair`` times its success (FairGAN+) when the table is
     fully generated (``keep_real=False``). The sampler then
-    generates rows for the cells that ``sampling_strategy`` grows. Real rows are
-    kept unchanged, first and in order; the sensitive columns stay in ``X``.
+    generates rows for the cells that ``sampling_strategy`` grows, favouring rows a
+    group-blind model finds hard (``boundary_focus``). Real rows are kept
+    unchanged, first and in order; the sensitive columns stay in ``X``.
 
     Parameters
     ----------
@@ -56,6 +58,15 @@ class FairGANSampler(BaseOverSampler):
         usually need some overshoot to reach parity; tune it with
         :class:`~sklearn.model_selection.GridSearchCV` and a fairness scorer. With
         ``keep_real=False`` it shapes the generated table the same way.
+    boundary_focus : float, default=2.0
+        Which rows ``fit_resample`` adds to the real ones: the generator draws
+        several candidates per row, and each is kept with a weight
+        ``(1 - p) ** boundary_focus``, where ``p`` is the probability a logistic
+        regression on the non-sensitive columns, fitted to the real rows, gives its
+        class. Hard rows move a model's boundary where the groups differ, so they
+        do more for fairness than typical rows (Kamiran & Calders' preferential
+        sampling). 0 keeps the rows as generated. ``sample`` and ``keep_real=False``
+        are not tilted: they stand for the data, not for a correction of it.
     keep_real : bool, default=True
         With False, ``fit_resample`` returns a fully generated table as large as
         the input, whose cells follow the strategy's proportions; for "parity"
@@ -149,6 +160,7 @@ class FairGANSampler(BaseOverSampler):
             callable,
         ],
         "parity_strength": [Interval(Real, 0, None, closed="left")],
+        "boundary_focus": [Interval(Real, 0, None, closed="left")],
         "keep_real": ["boolean"],
         "lambda_fair": [Interval(Real, 0, None, closed="left")],
         "lambda_cell": [Interval(Real, 0, None, closed="left")],
@@ -174,6 +186,7 @@ class FairGANSampler(BaseOverSampler):
         sensitive=None,
         sampling_strategy="auto",
         parity_strength=1.0,
+        boundary_focus=2.0,
         keep_real=True,
         lambda_fair=1.0,
         lambda_cell=1.0,
@@ -195,6 +208,7 @@ class FairGANSampler(BaseOverSampler):
         self.sensitive = sensitive
         self.sampling_strategy = sampling_strategy
         self.parity_strength = parity_strength
+        self.boundary_focus = boundary_focus
         self.keep_real = keep_real
         self.lambda_fair = lambda_fair
         self.lambda_cell = lambda_cell
@@ -258,7 +272,9 @@ class FairGANSampler(BaseOverSampler):
 
     def _fit_resample(self, X, y):
         frame, labels = self._fit(X, y)
-        new_frame, new_labels = self._generate(self._generated_cells())
+        new_frame, new_labels = self._generate(
+            self._generated_cells(), focus=self._added_rows_focus()
+        )
         if self.keep_real:
             new_frame = pd.concat([frame, new_frame], ignore_index=True)
             new_labels = np.concatenate([labels, new_labels])
@@ -311,7 +327,14 @@ class FairGANSampler(BaseOverSampler):
         self.encoder_ = TabularEncoder(random_state=self._rng.randint(2**31 - 1))
         encoded = self.encoder_.fit_transform(features)
         self._train(encoded, group_ids, class_codes)
+        self._ranker = (
+            fit_ranker(encoded, class_codes) if self._added_rows_focus() else None
+        )
         return frame, labels
+
+    def _added_rows_focus(self):
+        """``boundary_focus`` where it applies: rows added to real ones."""
+        return self.boundary_focus if self.keep_real else 0.0
 
     def _index_cells(self, frame, labels):
         """Code every row's group and class; count the cells."""
@@ -419,19 +442,32 @@ class FairGANSampler(BaseOverSampler):
             mask[:, self.classes_ != label] = 0
         return mask
 
-    def _generate(self, cells):
-        """Generate features (a frame with X's columns) and labels for ``cells``."""
-        group_ids, class_codes = np.nonzero(cells)
-        repeats = cells[group_ids, class_codes]
-        group_ids, class_codes = (
-            np.repeat(group_ids, repeats),
-            np.repeat(class_codes, repeats),
-        )
+    def _generate(self, cells, *, focus=0.0):
+        """Generate features (a frame with X's columns) and labels for ``cells``.
+
+        With ``focus``, draw candidates and keep the hard ones (``boundary_focus``).
+        """
+        drawn = cells * CANDIDATES if focus else cells
+        cell_ids = np.repeat(np.arange(drawn.size), drawn.ravel())
+        group_ids, class_codes = np.divmod(cell_ids, drawn.shape[1])
         codes = np.column_stack([self._group_codes[group_ids], class_codes])
         from ._training import sample_net
 
         encoded = sample_net(self.net_, codes, self._rng)
         frame = self.encoder_.inverse_transform(encoded)
+        if focus and len(frame):
+            # Scored as the ranker's real rows were: decoded, then encoded again.
+            keep = choose_hard_rows(
+                self._ranker,
+                self.encoder_.transform(frame),
+                class_codes,
+                cell_ids,
+                cells.ravel(),
+                focus,
+                self._rng,
+            )
+            frame = frame.iloc[keep].reset_index(drop=True)
+            codes, class_codes = codes[keep], class_codes[keep]
         frame.columns = self._feature_columns
         for j, name in enumerate(self.sensitive_):
             values = np.asarray(self._values[j], dtype=object)

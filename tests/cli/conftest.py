@@ -29,7 +29,7 @@ def data_dir(tmp_path_factory, table):
             "resample", str(folder / "data.csv"), "--target", "label",
             "--sensitive", "group", "-o", str(folder / "resampled.csv"),
             "--epochs", "1", "--quiet", "--save-model", str(folder / "model.pkl"),
-            "--parity-strength", "1.5",
+            "--parity-strength", "1.5", "--boundary-focus", "2",
         ]
     )  # fmt: skip
     assert code == 0

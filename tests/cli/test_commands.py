@@ -69,7 +69,7 @@ def test_resample_writes_the_resampled_table(data_dir, table):
     written = pd.read_csv(data_dir / "resampled.csv")
     with open(data_dir / "model.pkl", "rb") as file:
         sampler = pickle.load(file)
-    assert sampler.parity_strength == 1.5
+    assert (sampler.parity_strength, sampler.boundary_focus) == (1.5, 2.0)
     assert len(written) == sampler.cell_counts_["n_total"].sum()
     assert list(written.columns) == list(table.columns)
     # Real rows come first, unchanged.
