@@ -23,6 +23,9 @@ from ._validation import (
     restore_target,
 )
 
+# Rows generated at once (candidates included): about 100 MB of codes on Adult.
+GENERATED_CHUNK_ROWS = 200_000
+
 
 class FairGANSampler(BaseOverSampler):
     """Add generated rows so that the training data stops tying outcome to group.
@@ -446,7 +449,17 @@ class FairGANSampler(BaseOverSampler):
         """Generate features (a frame with X's columns) and labels for ``cells``.
 
         With ``focus``, draw candidates and keep the hard ones (``boundary_focus``).
+        Rows are made in chunks, so that memory stays bounded however many are asked.
         """
+        chunk_rows = GENERATED_CHUNK_ROWS // (CANDIDATES if focus else 1)
+        parts = [
+            self._generate_chunk(part, focus)
+            for part in strategy.split_cells(cells, chunk_rows)
+        ] or [self._generate_chunk(cells, focus)]
+        frame = pd.concat([part[0] for part in parts], ignore_index=True)
+        return frame, np.concatenate([part[1] for part in parts])
+
+    def _generate_chunk(self, cells, focus):
         drawn = cells * CANDIDATES if focus else cells
         cell_ids = np.repeat(np.arange(drawn.size), drawn.ravel())
         group_ids, class_codes = np.divmod(cell_ids, drawn.shape[1])

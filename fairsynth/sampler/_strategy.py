@@ -51,6 +51,18 @@ def shifted_class_shares(counts, strength=1.0):
     return shares
 
 
+def split_cells(cells, max_rows):
+    """Cell-count matrices of at most ``max_rows`` rows in all that add up to ``cells``.
+
+    Each cell's rows go to consecutive chunks, in the cells' flat order.
+    """
+    flat = np.asarray(cells).ravel()
+    ends = np.cumsum(flat)
+    for start in range(0, int(ends[-1]) if len(ends) else 0, max_rows):
+        overlap = np.minimum(ends, start + max_rows) - np.maximum(ends - flat, start)
+        yield np.clip(overlap, 0, None).reshape(np.shape(cells))
+
+
 def fair_joint(counts, strength=1.0):
     """Keep the group sizes and move each group's classes towards the overall ones.
 

@@ -97,6 +97,28 @@ def test_parity_targets_with_a_class_missing_from_a_group():
     )
 
 
+def test_split_cells_covers_every_row_in_bounded_chunks():
+    cells = np.array([[5, 0], [3, 7]])
+    parts = list(strategy.split_cells(cells, 4))
+    assert [part.sum() for part in parts] == [4, 4, 4, 3]
+    np.testing.assert_array_equal(sum(parts), cells)
+    assert list(strategy.split_cells(np.zeros((2, 2), dtype=int), 4)) == []
+
+
+@pytest.mark.parametrize("focus", [0.0, 2.0])
+def test_chunked_generation_keeps_exact_counts(biased, monkeypatch, focus):
+    import fairsynth.sampler._fair_gan as fair_gan
+
+    monkeypatch.setattr(fair_gan, "GENERATED_CHUNK_ROWS", 70)
+    X, y = biased
+    sampler = tiny_sampler(
+        sensitive="group", sampling_strategy="balance", boundary_focus=focus
+    )
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert (cell_sizes(X_res, y_res, "group") == cell_sizes(X, y, "group").max()).all()
+    pd.testing.assert_frame_equal(X_res.iloc[: len(X)], X.reset_index(drop=True))
+
+
 def test_parity_strength_too_large_says_the_limit(biased):
     with pytest.raises(ValueError, match="must stay below"):
         tiny_sampler(sensitive="group", parity_strength=50.0).fit(*biased)
