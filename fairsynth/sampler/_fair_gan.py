@@ -460,6 +460,7 @@ class FairGANSampler(BaseOverSampler):
         return frame, np.concatenate([part[1] for part in parts])
 
     def _generate_chunk(self, cells, focus):
+        """One chunk of :meth:`_generate`."""
         drawn = cells * CANDIDATES if focus else cells
         cell_ids = np.repeat(np.arange(drawn.size), drawn.ravel())
         group_ids, class_codes = np.divmod(cell_ids, drawn.shape[1])
