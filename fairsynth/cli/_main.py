@@ -150,6 +150,11 @@ def _resample_parser(subparsers):
     _add_output(parser)
 
 
+def _focus(text):
+    """``--boundary-focus``: "auto" or a number."""
+    return text if text == "auto" else float(text)
+
+
 def _add_sampler_options(parser):
     parser.add_argument(
         "--strategy",
@@ -173,11 +178,11 @@ def _add_sampler_options(parser):
     )
     parser.add_argument(
         "--boundary-focus",
-        type=float,
-        default=2.0,
+        type=_focus,
+        default="auto",
         metavar="F",
         help="how strongly added rows favour cases a group-blind model gets "
-        "wrong; 0 adds typical rows (default: 2.0)",
+        "wrong; 0 adds typical rows (default: auto, 2 for parity and 0 otherwise)",
     )
     parser.add_argument(
         "--lambda-fair",

@@ -78,3 +78,24 @@ def test_fully_generated_tables_are_not_tilted():
     sampler = FairGANSampler(**TINY_GAN, sensitive="group", keep_real=False)
     sampler.fit_resample(X, y)
     assert sampler._ranker is None
+
+
+@pytest.mark.parametrize(
+    "params, focus",
+    [
+        ({"sensitive": "group"}, 2.0),
+        ({"sensitive": "group", "sampling_strategy": "parity"}, 2.0),
+        ({"sensitive": "group", "sampling_strategy": "balance"}, 0.0),
+        ({"sampling_strategy": "auto"}, 0.0),
+        (
+            {"sensitive": "group", "sampling_strategy": "balance", "boundary_focus": 1},
+            1,
+        ),
+        ({"sensitive": "group", "keep_real": False, "boundary_focus": 1}, 0.0),
+    ],
+)
+def test_auto_focus_tilts_only_parity(params, focus):
+    X, y = make_biased_classification(200, bias=0.6, random_state=0)
+    sampler = FairGANSampler(**TINY_GAN, **params).fit(X, y)
+    assert sampler._added_rows_focus() == focus
+    assert (sampler._ranker is None) == (focus == 0)
