@@ -73,13 +73,6 @@ def test_sampler_adds_harder_rows_with_the_same_counts():
     assert harder.mean() < typical.mean() - 0.05
 
 
-def test_fully_generated_tables_are_not_tilted():
-    X, y = make_biased_classification(300, bias=0.6, random_state=0)
-    sampler = FairGANSampler(**TINY_GAN, sensitive="group", keep_real=False)
-    sampler.fit_resample(X, y)
-    assert sampler._ranker is None
-
-
 @pytest.mark.parametrize(
     "params, focus",
     [
