@@ -4,8 +4,9 @@ Each dataset and sensitive attribute gets a logistic regression and a histogram
 gradient boosting model under: no mitigation; reweighing (Kamiran & Calders);
 fairlearn's CorrelationRemover, ExponentiatedGradient (demographic parity, and
 equalized odds) and ThresholdOptimizer; cell-wise SMOTE; cell-balanced CTGAN data
-(time-capped); FairGANSampler with "parity" (a sweep of parity_strength), "balance",
-and a fully generated "parity" table (a sweep of lambda_fair).
+(time-capped); FairGANSampler with "parity" (sweeps of parity_strength and of
+boundary_focus), "balance", and a fully generated "parity" table (a sweep of
+lambda_fair).
 AdversarialFairClassifier is its own network. The sensitive column is never a model
 feature; fairlearn's mitigators get it only as ``sensitive_features``.
 
@@ -43,6 +44,7 @@ class Settings:
     device: str
     gan_epochs: int | None
     strengths: tuple
+    focuses: tuple
     lambdas: tuple
     ctgan_seconds: float
     train_rows: int | None
@@ -59,7 +61,8 @@ class Settings:
             seeds=seeds,
             device=args.device,
             gan_epochs=5 if args.quick else None,
-            strengths=(1.0, 2.0, 3.0) if args.quick else (1.0, 1.5, 2.0, 2.5, 3.0),
+            strengths=(1.0, 1.5) if args.quick else (1.0, 1.25, 1.5, 2.0),
+            focuses=(0.0, 1.0),
             lambdas=(1.0,) if args.quick else (0.0, 1.0, 5.0),
             ctgan_seconds=default_cap
             if args.ctgan_seconds is None
@@ -135,10 +138,12 @@ def subsample(X, y, n_rows, seed):
 def fairgan_sets(task, X, y, seed, cfg):
     """FairGANSampler training sets.
 
-    The strength sweep under "parity", "balance", and the lambda sweep of a fully
+    The strength sweep under "parity" (with the default boundary_focus), the
+    boundary_focus sweep at exact parity, "balance", and the lambda sweep of a fully
     generated "parity" table (``keep_real=False``), where the adversary acts.
     """
     configs = [(f"parity_s{s:g}", {"parity_strength": s}) for s in cfg.strengths]
+    configs += [(f"parity_f{f:g}", {"boundary_focus": f}) for f in cfg.focuses]
     configs.append(("balance", {"sampling_strategy": "balance"}))
     configs += [
         (f"synthetic_l{lam:g}", {"keep_real": False, "lambda_fair": lam})
