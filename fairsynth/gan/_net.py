@@ -173,13 +173,10 @@ class FairGANNet(NeuralNet):
         """One round: critic, classifier and adversary updates, then the generator."""
         self._set_training(True)
         x, codes, group, cell = (batch[key] for key in ("x", "codes", "group", "cell"))
-        # One batch of generated rows serves the first critic update and the
-        # generator's: a generator forward pass is a good part of a step's cost.
-        fake = self.generate(codes)
-        critic_loss = self.critic_step(x, codes, fake.detach())
-        for _ in range(self.critic_steps - 1):
+        for _ in range(self.critic_steps):
             critic_loss = self.critic_step(x, codes)
         classifier_loss = self.classifier_step(x, cell)
+        fake = self.generate(codes)
         adversary_loss = self.adversary_step(fake.detach(), codes, group)
         generator_loss, penalty = self.generator_step(
             fake, codes, group, cell, classifier_loss
@@ -189,11 +186,10 @@ class FairGANNet(NeuralNet):
             self.history.record_batch(name, float(value))
         return {"loss": generator_loss, "y_pred": fake}
 
-    def critic_step(self, real, codes, fake=None):
-        """Update the critic on real rows against generated ones (fresh if None)."""
-        if fake is None:
-            with torch.no_grad():
-                fake = self.generate(codes)
+    def critic_step(self, real, codes):
+        """Update the critic on real rows against freshly generated ones."""
+        with torch.no_grad():
+            fake = self.generate(codes)
         wasserstein = (
             self.critic_(fake, codes).mean() - self.critic_(real, codes).mean()
         )
