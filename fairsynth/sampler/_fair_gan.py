@@ -12,12 +12,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..preprocessing import TabularEncoder
 from . import _strategy as strategy
 from ._boundary import CANDIDATES, choose_hard_rows, fit_ranker
+from ._cells import check_same_cells, index_cells
 from ._validation import (
     as_frame,
     check_n_samples,
     check_sensitive_values,
     check_target,
-    column_values,
     resolve_sensitive,
     restore_container,
     restore_target,
@@ -27,6 +27,11 @@ from ._validation import (
 PARITY_FOCUS = 2.0
 # Rows generated at once (candidates included): about 100 MB of codes on Adult.
 GENERATED_CHUNK_ROWS = 200_000
+# Parameters that decide which rows are generated, not what the networks learn (and
+# verbose, which only prints): resample takes new values of them without training.
+GENERATION_PARAMS = frozenset(
+    {"sampling_strategy", "parity_strength", "boundary_focus", "verbose"}
+)
 
 
 class FairGANSampler(BaseOverSampler):
@@ -283,7 +288,49 @@ class FairGANSampler(BaseOverSampler):
         return self._fit_resample(X, y)
 
     def _fit_resample(self, X, y):
-        frame, labels = self._fit(X, y)
+        return self._resample(*self._fit(X, y))
+
+    def resample(self, X, y):
+        """Resample with the networks :meth:`fit` trained, without training again.
+
+        Training is nearly all of the cost of :meth:`fit_resample`. After
+        ``set_params`` of ``sampling_strategy``, ``parity_strength`` or
+        ``boundary_focus``, ``resample`` tries the new correction in seconds.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Data with the columns, groups and classes seen in fit; usually the
+            data given to fit.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        X_resampled, y_resampled
+            As from :meth:`fit_resample`.
+        """
+        check_is_fitted(self, "net_")
+        self._validate_params()
+        changed = [
+            name
+            for name, value in self.get_params(deep=False).items()
+            if name not in GENERATION_PARAMS
+            and value is not self._trained_params[name]
+            and value != self._trained_params[name]
+        ]
+        if changed:
+            raise ValueError(
+                f"{changed} changed since fit, and they shape the trained networks; "
+                "call fit_resample instead. resample may only change "
+                f"{sorted(GENERATION_PARAMS)}."
+            )
+        frame, labels, _, class_codes = self._read(X, y, reset=False)
+        self._fit_ranker(self.encoder_.transform(self._features(frame)), class_codes)
+        return self._resample(frame, labels)
+
+    def _resample(self, frame, labels):
+        """Return the real rows (unless ``keep_real=False``), then generated ones."""
         new_frame, new_labels = self._generate(
             self._generated_cells(), focus=self._added_rows_focus()
         )
@@ -322,27 +369,57 @@ class FairGANSampler(BaseOverSampler):
 
     # ----------------------------------------------------------------- fitting
     def _fit(self, X, y):
-        frame, self._container = as_frame(X)
-        validate_data(self, X=frame, skip_check_array=True)
-        labels, self._target_info = check_target(y, len(frame))
-        self.sensitive_ = resolve_sensitive(self.sensitive, frame)
-        check_sensitive_values(frame, self.sensitive_)
-        self._template = frame.iloc[:0]
         self._rng = check_random_state(self.random_state)
-        group_ids, class_codes = self._index_cells(frame, labels)
+        frame, labels, group_ids, class_codes = self._read(X, y, reset=True)
+        self.encoder_ = TabularEncoder(random_state=self._rng.randint(2**31 - 1))
+        encoded = self.encoder_.fit_transform(self._features(frame))
+        self._fit_ranker(encoded, class_codes)
+        self._train(encoded, group_ids, class_codes)
+        self._trained_params = self.get_params(deep=False)
+        return frame, labels
+
+    def _read(self, X, y, *, reset):
+        """Validate ``X`` and ``y``, index their cells, and work out the targets.
+
+        With ``reset=False`` (:meth:`resample`) the data must have fit's columns,
+        groups and classes, which the trained networks are conditioned on.
+        """
+        frame, container = as_frame(X)
+        validate_data(self, X=frame, skip_check_array=True, reset=reset)
+        labels, target_info = check_target(y, len(frame))
+        sensitive = resolve_sensitive(self.sensitive, frame)
+        check_sensitive_values(frame, sensitive)
+        cells = index_cells(frame, labels, sensitive)
+        if not reset:
+            check_same_cells(cells, self.classes_, self._values, self._group_codes)
+        self._container, self._target_info = container, target_info
+        self.sensitive_, self._template = sensitive, frame.iloc[:0]
+        (
+            self.classes_,
+            self._values,
+            self._group_codes,
+            self._counts,
+            group_ids,
+            class_codes,
+        ) = cells
+        self.groups_ = [self._group_key(codes) for codes in self._group_codes]
         self._targets = self._resolve_targets(labels, frame)
         self._record_cells()
+        return frame, labels, group_ids, class_codes
+
+    def _features(self, frame):
+        """Return the non-sensitive columns, named by string as the encoder wants."""
         features = frame.drop(columns=self.sensitive_)
         self._feature_columns = list(features.columns)
-        # The encoder names columns by string; NumPy input has integer labels.
+        # NumPy input has integer column labels.
         features.columns = [str(name) for name in features.columns]
-        self.encoder_ = TabularEncoder(random_state=self._rng.randint(2**31 - 1))
-        encoded = self.encoder_.fit_transform(features)
-        self._train(encoded, group_ids, class_codes)
+        return features
+
+    def _fit_ranker(self, encoded, class_codes):
+        """Fit the group-blind ranker of ``boundary_focus``, where a focus applies."""
         self._ranker = (
             fit_ranker(encoded, class_codes) if self._added_rows_focus() else None
         )
-        return frame, labels
 
     def _added_rows_focus(self):
         """``boundary_focus`` where it applies (rows added to real ones), resolved."""
@@ -354,28 +431,6 @@ class FairGANSampler(BaseOverSampler):
             self.sampling_strategy == "auto" and self.sensitive_
         )
         return PARITY_FOCUS if parity else 0.0
-
-    def _index_cells(self, frame, labels):
-        """Code every row's group and class; count the cells."""
-        self.classes_, class_codes = np.unique(labels, return_inverse=True)
-        self._values = [column_values(frame[name]) for name in self.sensitive_]
-        value_codes = (
-            np.column_stack(
-                [
-                    pd.Categorical(frame[name], categories=values).codes
-                    for name, values in zip(self.sensitive_, self._values, strict=True)
-                ]
-            )
-            if self.sensitive_
-            else np.zeros((len(frame), 0), dtype=np.int64)
-        )
-        combos, group_ids = np.unique(value_codes, axis=0, return_inverse=True)
-        self._group_codes = combos.astype(np.int64)
-        self.groups_ = [self._group_key(codes) for codes in self._group_codes]
-        shape = (len(combos), len(self.classes_))
-        self._counts = np.zeros(shape, dtype=np.int64)
-        np.add.at(self._counts, (group_ids.ravel(), class_codes), 1)
-        return group_ids.ravel(), class_codes
 
     def _group_key(self, codes):
         values = tuple(values[c] for values, c in zip(self._values, codes, strict=True))

@@ -143,13 +143,6 @@ def check_sensitive_values(frame, sensitive):
             )
 
 
-def column_values(column):
-    """List a sensitive column's values: in category order, else sorted."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        return [value for value in column.cat.categories if (column == value).any()]
-    return sorted(column.unique().tolist(), key=lambda value: (str(type(value)), value))
-
-
 def check_n_samples(n_samples):
     """``n_samples`` must be a positive integer."""
     if (

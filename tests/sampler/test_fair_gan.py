@@ -119,6 +119,36 @@ def test_chunked_generation_keeps_exact_counts(biased, monkeypatch, focus):
     pd.testing.assert_frame_equal(X_res.iloc[: len(X)], X.reset_index(drop=True))
 
 
+def test_resample_reuses_the_trained_networks(biased):
+    X, y = biased
+    X_ref, y_ref = tiny_sampler(sensitive="group", random_state=3).fit_resample(X, y)
+    sampler = tiny_sampler(sensitive="group", random_state=3).fit(X, y)
+    net = sampler.net_
+    X_res, y_res = sampler.resample(X, y)
+    pd.testing.assert_frame_equal(X_res, X_ref)
+    pd.testing.assert_series_equal(y_res, y_ref)
+
+    sampler.set_params(sampling_strategy="balance", boundary_focus=1.0)
+    X_res, y_res = sampler.resample(X, y)
+    assert sampler.net_ is net and sampler._ranker is not None
+    assert (cell_sizes(X_res, y_res, "group") == cell_sizes(X, y, "group").max()).all()
+    pd.testing.assert_frame_equal(X_res.iloc[: len(X)], X.reset_index(drop=True))
+
+
+def test_resample_refuses_what_needs_training(biased, fitted):
+    X, y = biased
+    sampler = clone(fitted[0]).fit(X, y)
+    with pytest.raises(NotFittedError):
+        tiny_sampler(sensitive="group").resample(X, y)
+    with pytest.raises(ValueError, match=r"\['epochs'\] changed since fit"):
+        clone(sampler).set_params(epochs=2).fit(X, y).set_params(epochs=3).resample(
+            X, y
+        )
+    new_group = X.assign(group=X["group"].astype(str).where(X.index >= 10, "new"))
+    with pytest.raises(ValueError, match="classes and groups seen in fit"):
+        sampler.resample(new_group, y)
+
+
 def test_parity_strength_too_large_says_the_limit(biased):
     with pytest.raises(ValueError, match="must stay below"):
         tiny_sampler(sensitive="group", parity_strength=50.0).fit(*biased)
