@@ -25,6 +25,7 @@ import _baselines as base
 import pandas as pd
 from _common import drop_sensitive_model, evaluate, parser, timer, write_results
 from _fairness_report import report
+from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -139,34 +140,54 @@ def fairgan_sets(task, X, y, seed, cfg):
     """FairGANSampler training sets.
 
     The strength sweep under "parity" (with the default boundary_focus), the
-    boundary_focus sweep at exact parity, "balance", and the lambda sweep of a fully
-    generated "parity" table (``keep_real=False``), where the adversary acts.
+    boundary_focus sweep at exact parity, and "balance" share one trained GAN:
+    ``resample`` changes only which rows are generated. Each one's seconds still
+    include that training, as a ``fit_resample`` of its own would. The lambda sweep
+    of a fully generated "parity" table (``keep_real=False``), where the adversary
+    acts, trains a GAN per lambda.
     """
-    configs = [(f"parity_s{s:g}", {"parity_strength": s}) for s in cfg.strengths]
-    configs += [(f"parity_f{f:g}", {"boundary_focus": f}) for f in cfg.focuses]
-    configs.append(("balance", {"sampling_strategy": "balance"}))
-    configs += [
-        (f"synthetic_l{lam:g}", {"keep_real": False, "lambda_fair": lam})
-        for lam in cfg.lambdas
-    ]
-    for name, params in configs:
-        sampler = FairGANSampler(
-            sensitive=task.attribute,
-            **params,
-            device=cfg.device,
-            random_state=seed,
-            **({"epochs": cfg.gan_epochs} if cfg.gan_epochs else {}),
+    kept = [(f"parity_s{s:g}", {"parity_strength": s}) for s in cfg.strengths]
+    kept += [(f"parity_f{f:g}", {"boundary_focus": f}) for f in cfg.focuses]
+    kept.append(("balance", {"sampling_strategy": "balance"}))
+    sampler = FairGANSampler(
+        sensitive=task.attribute,
+        device=cfg.device,
+        random_state=seed,
+        **({"epochs": cfg.gan_epochs} if cfg.gan_epochs else {}),
+    )
+    defaults = sampler.get_params()
+    train = timed(task, "the kept-real configurations", sampler.fit, X, y)
+    for name, params in kept if train else []:
+        sampler.set_params(**{**defaults, **params})
+        resampled = timed(task, name, sampler.resample, X, y)
+        if resampled:
+            (X_res, y_res), seconds = resampled
+            yield f"fairgan_{name}", X_res, y_res, train[1] + seconds, {}
+    for lam in cfg.lambdas:
+        name = f"synthetic_l{lam:g}"
+        synthetic = clone(sampler).set_params(
+            **{**defaults, "keep_real": False, "lambda_fair": lam}
         )
-        record = {}
-        try:
-            with timer(record, "seconds"):
-                X_res, y_res = sampler.fit_resample(X, y)
-        except ValueError as exc:
-            # A cell too small to learn (a subsample of a rare group), or a strength
-            # that would empty one, is reported, not fatal: the rest still counts.
-            print(f"FairGANSampler {name} skipped on {task.attribute}: {exc}")
-            continue
-        yield f"fairgan_{name}", X_res, y_res, record["seconds"], {}
+        resampled = timed(task, name, synthetic.fit_resample, X, y)
+        if resampled:
+            (X_res, y_res), seconds = resampled
+            yield f"fairgan_{name}", X_res, y_res, seconds, {}
+
+
+def timed(task, name, step, X, y):
+    """``(step(X, y), seconds)``, or None when FairGANSampler refuses the data.
+
+    A cell too small to learn (a subsample of a rare group), or a strength that
+    would empty one, is reported, not fatal: the rest still counts.
+    """
+    record = {}
+    try:
+        with timer(record, "seconds"):
+            result = step(X, y)
+    except ValueError as exc:
+        print(f"FairGANSampler {name} skipped on {task.attribute}: {exc}")
+        return None
+    return result, record["seconds"]
 
 
 def training_sets(task, X, y, seed, cfg, ctgan):
