@@ -136,21 +136,28 @@ def _smote_cell(rows, other, target, k_neighbors, random_state):
 def fit_ctgan(X, y, time_cap, random_state):
     """A CTGAN fitted on (X, y) with as many epochs as fit in ``time_cap`` seconds.
 
-    A one-epoch fit measures the cost of an epoch, data transformer included; the
-    real fit then gets the epochs the rest of the cap allows; when that is one
-    or none, the calibration fit is kept.
+    After a warm-up fit (torch's first use is slow), fits of one and of two epochs
+    give the cost of an epoch and that of the data preparation every fit repeats.
+    The real fit then gets the epochs the rest of the cap allows; when that is two
+    or fewer, the two-epoch fit is kept.
     Returns the model and the epochs it trained.
     """
     table = fill_missing(X).assign(**{y.name: y.to_numpy()})
     discrete = [c for c in table.columns if table[c].dtype.kind not in "iuf"]
     discrete.append(y.name)
     start = time.perf_counter()
-    model = _ctgan_fit(table, discrete, 1, random_state)
-    one_epoch = time.perf_counter() - start
-    epochs = int((time_cap - one_epoch) // one_epoch)
-    if epochs <= 1:
-        # No time for more: the calibration fit is the model.
-        return model, 1
+    _ctgan_fit(table, discrete, 1, random_state)
+    seconds = {}
+    for epochs in (1, 2):
+        fit_start = time.perf_counter()
+        model = _ctgan_fit(table, discrete, epochs, random_state)
+        seconds[epochs] = time.perf_counter() - fit_start
+    epoch = max(seconds[2] - seconds[1], 1e-3)
+    preparation = max(seconds[1] - epoch, 0.0)
+    left = time_cap - (time.perf_counter() - start) - preparation
+    epochs = int(left // epoch)
+    if epochs <= 2:
+        return model, 2
     return _ctgan_fit(table, discrete, epochs, random_state), epochs
 
 
