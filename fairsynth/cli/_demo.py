@@ -3,7 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from ._commands import check_report_dir, fit_resample, say
+from ._commands import check_report_dir, say
+from ._signals import raise_if_interrupted
 
 ATTRIBUTES = ["sex", "race"]
 # Race cells such as (Female, Other, >50K) hold a handful of rows in a subsample, too
@@ -66,45 +67,47 @@ def evaluate(model, X_test, y_test):
 
 
 def variants(args):
-    """Build the samplers to compare: each strategy, then the strength sweep."""
-    from ..sampler import FairGANSampler
-
-    common = {
-        "sensitive": REPAIRED,
-        "epochs": args.epochs,
-        "device": args.device,
-        "random_state": args.seed,
-        "verbose": 0 if args.quiet else 1,
-    }
-    chosen = {s: FairGANSampler(sampling_strategy=s, **common) for s in STRATEGIES}
+    """Return the corrections to compare: each strategy, then the strengths."""
+    chosen = {s: {"sampling_strategy": s} for s in STRATEGIES}
     for strength in args.strength_sweep:
-        chosen[f"parity x{strength:g}"] = FairGANSampler(
-            sampling_strategy="parity", parity_strength=strength, **common
-        )
+        chosen[f"parity x{strength:g}"] = {
+            "sampling_strategy": "parity",
+            "parity_strength": strength,
+        }
     return chosen
 
 
 def fit_variants(args, X, y):
-    """Step 2: fit every sampler; return them with their resampled tables."""
-    fitted, chosen = {}, variants(args)
-    for k, (name, sampler) in enumerate(chosen.items(), start=1):
-        say(
-            f"\n[2/5] Fitting FairGANSampler ({name}, {args.epochs} epochs, "
-            f"{len(X)} rows) [{k}/{len(chosen)}]"
-        )
-        fitted[name] = (sampler, *fit_resample(sampler, X, y))
-    return fitted
+    """Step 2: train one sampler, then resample with every correction.
+
+    Returns the sampler and ``{name: (X_res, y_res)}``. The corrections only
+    change which rows are generated, so ``resample`` reuses the trained GAN.
+    """
+    from ..sampler import FairGANSampler
+
+    sampler = FairGANSampler(
+        sensitive=REPAIRED,
+        epochs=args.epochs,
+        device=args.device,
+        random_state=args.seed,
+        verbose=0 if args.quiet else 1,
+    )
+    say(f"\n[2/5] Fitting FairGANSampler ({args.epochs} epochs, {len(X)} rows)")
+    sampler.fit(X, y)
+    raise_if_interrupted()
+    resampled = {}
+    for name, params in variants(args).items():
+        say(f"Resampling: {name}")
+        resampled[name] = sampler.set_params(**params).resample(X, y)
+    return sampler, resampled
 
 
-def compare_models(fitted, data, seed):
+def compare_models(resampled, data, seed):
     """Train on real and on resampled data and print the scores (steps 3, 4)."""
     X, y, X_test, y_test = data
     say("\n[3/5] Training the same model with and without resampling")
     scores, preds = {}, {}
-    training = {"no resampling": (X, y)}
-    training.update(
-        {name: (X_res, y_res) for name, (_, X_res, y_res) in fitted.items()}
-    )
+    training = {"no resampling": (X, y), **resampled}
     for name, (X_train, y_train) in training.items():
         scores[name], preds[name] = evaluate(
             train_model(X_train, y_train, seed), X_test, y_test
@@ -118,7 +121,7 @@ def compare_models(fitted, data, seed):
     return table, preds
 
 
-def demo_sections(fitted, data, table, preds, seed):
+def demo_sections(sampler, resampled, data, table, preds, seed):
     """Step 5's content: rates, trade-off, generated data and training."""
     from ..report import (
         Section,
@@ -129,7 +132,7 @@ def demo_sections(fitted, data, table, preds, seed):
     )
 
     X, y, X_test, y_test = data
-    sampler, X_res, y_res = fitted["parity"]
+    X_res, y_res = resampled["parity"]
     base = {"real": (y, None, X), "resampled (parity)": (y_res, None, X_res)}
     selection = {
         "no resampling": (y_test, preds["no resampling"], X_test),
@@ -173,10 +176,10 @@ def demo(args):
     check_report_dir(args.out, force=args.force)
     data = load_data(args.rows, args.seed)
     print_audit(data[0], data[1])
-    fitted = fit_variants(args, data[0], data[1])
-    table, preds = compare_models(fitted, data, args.seed)
+    sampler, resampled = fit_variants(args, data[0], data[1])
+    table, preds = compare_models(resampled, data, args.seed)
     say("\n[5/5] Writing the report")
-    sections = demo_sections(fitted, data, table, preds, args.seed)
+    sections = demo_sections(sampler, resampled, data, table, preds, args.seed)
     path = write_report(
         args.out,
         "fairsynth demo: UCI Adult",
