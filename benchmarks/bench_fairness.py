@@ -25,7 +25,6 @@ import _baselines as base
 import pandas as pd
 from _common import drop_sensitive_model, evaluate, parser, timer, write_results
 from _fairness_report import report
-from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -165,9 +164,8 @@ def fairgan_sets(task, X, y, seed, cfg):
             yield f"fairgan_{name}", X_res, y_res, train[1] + seconds, {}
     for lam in cfg.lambdas:
         name = f"synthetic_l{lam:g}"
-        synthetic = clone(sampler).set_params(
-            **{**defaults, "keep_real": False, "lambda_fair": lam}
-        )
+        params = {**defaults, "keep_real": False, "lambda_fair": lam}
+        synthetic = FairGANSampler(**params)
         resampled = timed(task, name, synthetic.fit_resample, X, y)
         if resampled:
             (X_res, y_res), seconds = resampled
