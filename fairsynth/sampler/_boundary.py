@@ -1,10 +1,14 @@
-"""Which generated rows to keep: those a group-blind model finds hard.
+"""Which generated rows to keep: those that contradict what the features say.
 
 Kamiran & Calders' preferential sampling (2012) duplicates the rows of the deprived
 cells that lie nearest a ranker's decision boundary. Here the generator draws several
 candidates for every row a cell needs, and each is kept with a probability that grows
-with a ranker's error on it. Rows a model already gets right change little in it;
-the hard ones move its boundary where the groups differ. Nothing here imports torch.
+with a ranker's belief that it is a row of its own group but of another class: a
+female row labelled positive that looks like a female row labelled negative. Rows a
+model already gets right change little in it. Rows of the wrong look for their group
+do little against the features that carry the group. The contrary rows teach a
+group-blind model that its group's features do not decide the class. Nothing here
+imports torch.
 """
 
 import numpy as np
@@ -15,34 +19,50 @@ from sklearn.linear_model import LogisticRegression
 CANDIDATES = 10
 
 
-def fit_ranker(encoded, class_codes):
-    """Fit a logistic regression of the class on the encoded non-sensitive columns.
+def fit_ranker(encoded, cell_ids):
+    """Fit a logistic regression of the ``(group, class)`` cell on the encoded rows.
 
-    The encoder leaves the sensitive columns out, so the ranker is group-blind, like
-    the models the resampled data is meant for.
+    The encoder leaves the sensitive columns out, so the ranker reads the group from
+    the other columns only, as the models the resampled data is meant for do.
     """
-    return LogisticRegression(max_iter=1000).fit(encoded, class_codes)
+    return LogisticRegression(max_iter=1000).fit(encoded, cell_ids)
 
 
-def choose_hard_rows(ranker, encoded, class_codes, cell_ids, wanted, focus, rng):
-    """Choose ``wanted[c]`` candidates of every cell ``c``, favouring hard ones.
+def contrary_probability(ranker, encoded, cell_ids, n_classes):
+    """Return the ranker's probability that each row is of its group, another class.
 
-    Each candidate weighs ``(1 - p)**focus``, with ``p`` the ranker's probability of
-    its own class, and a cell's rows are drawn without replacement in proportion to
-    those weights (Efraimidis & Spirakis, 2006).
+    Cell ``c`` is group ``c // n_classes`` and class ``c % n_classes``. Without a
+    sensitive column every cell is a class, and this is one minus the probability of
+    the row's class.
+    """
+    proba = ranker.predict_proba(encoded)
+    known = ranker.classes_[None, :]
+    cell_ids = np.asarray(cell_ids)[:, None]
+    contrary = (known // n_classes == cell_ids // n_classes) & (known != cell_ids)
+    return (proba * contrary).sum(axis=1)
+
+
+def choose_hard_rows(ranker, encoded, cell_ids, wanted, n_classes, focus, rng):
+    """Choose ``wanted[c]`` candidates of every cell ``c``, favouring contrary ones.
+
+    Each candidate weighs ``q**focus``, with ``q`` its
+    :func:`contrary_probability`, and a cell's rows are drawn without replacement
+    in proportion to those weights (Efraimidis & Spirakis, 2006).
 
     Parameters
     ----------
     ranker : fitted classifier
-        Its ``predict_proba`` columns are the class codes.
+        Predicts the cell; its ``classes_`` are cell numbers.
     encoded : ndarray of shape (n_candidates, n_codes)
         The candidates, encoded as the ranker's training rows were.
-    class_codes, cell_ids : ndarray of shape (n_candidates,)
-        Each candidate's class code and cell number.
+    cell_ids : ndarray of shape (n_candidates,)
+        Each candidate's cell number.
     wanted : ndarray of shape (n_cells,)
         How many rows to keep from each cell.
+    n_classes : int
+        Number of classes, which numbers the cells.
     focus : float
-        0 keeps a uniform draw; larger values favour hard rows more.
+        0 keeps a uniform draw; larger values favour contrary rows more.
     rng : numpy.random.RandomState
         Source of the draw.
 
@@ -51,8 +71,8 @@ def choose_hard_rows(ranker, encoded, class_codes, cell_ids, wanted, focus, rng)
     ndarray of int
         The chosen candidates, in their original order.
     """
-    proba = ranker.predict_proba(encoded)[np.arange(len(encoded)), class_codes]
-    weights = np.maximum(1.0 - proba, 1e-12) ** focus
+    contrary = contrary_probability(ranker, encoded, cell_ids, n_classes)
+    weights = np.maximum(contrary, 1e-12) ** focus
     # The largest u ** (1 / w) form a weighted sample without replacement.
     keys = np.log(rng.random_sample(len(encoded))) / weights
     chosen = [

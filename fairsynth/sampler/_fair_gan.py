@@ -41,9 +41,9 @@ class FairGANSampler(BaseOverSampler):
     column tokens learns the table given each ``(sensitive group, class)`` cell. A
     fairness adversary tries to tell the group from generated ``(x, y)``, and the
     generator pays ``lambda_fair`` times its success (FairGAN+) when the table is
-    fully generated (``keep_real=False``). The sampler then
-    generates rows for the cells that ``sampling_strategy`` grows, favouring rows a
-    group-blind model finds hard (``boundary_focus``). Real rows are kept
+    fully generated (``keep_real=False``). The sampler then generates rows for the
+    cells that ``sampling_strategy`` grows, favouring rows that look like their
+    group's rows of another class (``boundary_focus``). Real rows are kept
     unchanged, first and in order; the sensitive columns stay in ``X``.
 
     Parameters
@@ -71,11 +71,14 @@ class FairGANSampler(BaseOverSampler):
     boundary_focus : float or "auto", default="auto"
         Which rows ``fit_resample`` adds to the real ones: the generator draws
         several candidates per row, and each is kept with a weight
-        ``(1 - p) ** boundary_focus``, where ``p`` is the probability a logistic
-        regression on the non-sensitive columns, fitted to the real rows, gives its
-        class. Hard rows move a model's boundary where the groups differ, so they
-        do more for fairness than typical rows (Kamiran & Calders' preferential
-        sampling), at some cost in accuracy. 0 keeps the rows as generated.
+        ``q ** boundary_focus``. ``q`` is the probability that the row belongs to
+        its own group but to another class, according to a logistic regression of
+        the ``(group, class)`` cell on the non-sensitive columns, fitted to the real
+        rows. Such contrary rows (a deprived group's positives that look like its
+        negatives) move a group-blind model's boundary where it reads the group
+        from other columns, so they do more for fairness than typical rows
+        (Kamiran & Calders' preferential sampling), at some cost in accuracy. 0
+        keeps the rows as generated.
         ``"auto"`` is 2 for ``"parity"`` (and ``"auto"`` with a sensitive column)
         and 0 for other strategies: those add many rows per cell, and a model
         trained on that many hard rows loses more accuracy than it gains in
@@ -325,8 +328,9 @@ class FairGANSampler(BaseOverSampler):
                 "call fit_resample instead. resample may only change "
                 f"{sorted(GENERATION_PARAMS)}."
             )
-        frame, labels, _, class_codes = self._read(X, y, reset=False)
-        self._fit_ranker(self.encoder_.transform(self._features(frame)), class_codes)
+        frame, labels, group_ids, class_codes = self._read(X, y, reset=False)
+        encoded = self.encoder_.transform(self._features(frame))
+        self._fit_ranker(encoded, group_ids, class_codes)
         return self._resample(frame, labels)
 
     def _resample(self, frame, labels):
@@ -373,7 +377,7 @@ class FairGANSampler(BaseOverSampler):
         frame, labels, group_ids, class_codes = self._read(X, y, reset=True)
         self.encoder_ = TabularEncoder(random_state=self._rng.randint(2**31 - 1))
         encoded = self.encoder_.fit_transform(self._features(frame))
-        self._fit_ranker(encoded, class_codes)
+        self._fit_ranker(encoded, group_ids, class_codes)
         self._train(encoded, group_ids, class_codes)
         self._trained_params = self.get_params(deep=False)
         return frame, labels
@@ -415,10 +419,11 @@ class FairGANSampler(BaseOverSampler):
         features.columns = [str(name) for name in features.columns]
         return features
 
-    def _fit_ranker(self, encoded, class_codes):
-        """Fit the group-blind ranker of ``boundary_focus``, where a focus applies."""
+    def _fit_ranker(self, encoded, group_ids, class_codes):
+        """Fit the cell ranker of ``boundary_focus``, where a focus applies."""
+        cell_ids = group_ids * len(self.classes_) + class_codes
         self._ranker = (
-            fit_ranker(encoded, class_codes) if self._added_rows_focus() else None
+            fit_ranker(encoded, cell_ids) if self._added_rows_focus() else None
         )
 
     def _added_rows_focus(self):
@@ -545,9 +550,9 @@ class FairGANSampler(BaseOverSampler):
             keep = choose_hard_rows(
                 self._ranker,
                 self.encoder_.transform(frame),
-                class_codes,
                 cell_ids,
                 cells.ravel(),
+                len(self.classes_),
                 focus,
                 self._rng,
             )
