@@ -25,7 +25,7 @@ MARKERS = {"logistic": "o", "gradient_boosting": "s", "adversarial_nn": "D"}
 
 def is_fairsynth(method):
     """Whether a method is one of fairsynth's."""
-    return method.startswith("fairgan_") or method == "adversarial"
+    return method.startswith(("fairgan_", "adversarial_"))
 
 
 def aggregate(rows):

@@ -7,8 +7,9 @@ equalized odds) and ThresholdOptimizer; cell-wise SMOTE; cell-balanced CTGAN dat
 (time-capped); FairGANSampler with "parity" (sweeps of parity_strength and of
 boundary_focus), "balance", and a fully generated "parity" table (a sweep of
 lambda_fair).
-AdversarialFairClassifier is its own network. The sensitive column is never a model
-feature; fairlearn's mitigators get it only as ``sensitive_features``.
+AdversarialFairClassifier is its own network (a sweep of its lambdas). The sensitive
+column is never a model feature; fairlearn's mitigators get it only as
+``sensitive_features``.
 
 Run ``python benchmarks/bench_fairness.py [--quick] [--seeds 0 1 2] [--device D]
 [--datasets adult compas german] [--ctgan-seconds S]``. Writes
@@ -46,6 +47,8 @@ class Settings:
     strengths: tuple
     focuses: tuple
     lambdas: tuple
+    # AdversarialFairClassifier's lambdas: it fits in seconds, so the sweep is cheap.
+    adversary_lambdas: tuple
     ctgan_seconds: float
     train_rows: int | None
     # Boosting rounds of the gradient boosting inside ExponentiatedGradient, which
@@ -64,6 +67,7 @@ class Settings:
             strengths=(1.0, 1.5) if args.quick else (1.0, 1.25, 1.5, 2.0),
             focuses=(0.0, 1.0),
             lambdas=(1.0,) if args.quick else (0.0, 1.0, 5.0),
+            adversary_lambdas=(10.0, 40.0) if args.quick else (10.0, 20.0, 40.0),
             ctgan_seconds=default_cap
             if args.ctgan_seconds is None
             else args.ctgan_seconds,
@@ -264,12 +268,15 @@ def score(task, method, kind, model, fit_params, X, y, extra):
     return row
 
 
-def adversarial(task, seed, cfg):
+def adversarial(task, seed, cfg, lambdas):
     """AdversarialFairClassifier; it takes no NaN, so categories gain "missing"."""
     return make_pipeline(
         FunctionTransformer(base.fill_missing),
         AdversarialFairClassifier(
-            sensitive=task.attribute, device=cfg.device, random_state=seed
+            sensitive=task.attribute,
+            lambdas=lambdas,
+            device=cfg.device,
+            random_state=seed,
         ),
     )
 
@@ -290,8 +297,10 @@ def run_seed(task, seed, cfg, ctgan):
         for kind in MODELS:
             model, fit_params = build(kind)
             rows.append(score(task, method, kind, model, fit_params, X, y, common))
-    model = adversarial(task, seed, cfg)
-    rows.append(score(task, "adversarial", "adversarial_nn", model, {}, X, y, common))
+    for lam in cfg.adversary_lambdas:
+        model = adversarial(task, seed, cfg, lam)
+        method = f"adversarial_l{lam:g}"
+        rows.append(score(task, method, "adversarial_nn", model, {}, X, y, common))
     return rows
 
 
