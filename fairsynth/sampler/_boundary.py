@@ -1,14 +1,13 @@
-"""Which generated rows to keep: those that contradict what the features say.
+"""Which generated rows to keep: those that look like their group's other classes.
 
 Kamiran & Calders' preferential sampling (2012) duplicates the rows of the deprived
 cells that lie nearest a ranker's decision boundary. Here the generator draws several
 candidates for every row a cell needs, and each is kept with a probability that grows
-with a ranker's belief that it is a row of its own group but of another class: a
-female row labelled positive that looks like a female row labelled negative. Rows a
-model already gets right change little in it. Rows of the wrong look for their group
-do little against the features that carry the group. The contrary rows teach a
-group-blind model that its group's features do not decide the class. Nothing here
-imports torch.
+with a ranker's belief that it belongs to its own group but to another class: a woman
+with a high income whose other columns look like those of women with low incomes.
+Such rows teach a model that never sees the group that the columns carrying it do not
+decide the class; rows the model already gets right change little in it. Nothing
+here imports torch.
 """
 
 import numpy as np

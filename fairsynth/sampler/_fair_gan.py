@@ -81,7 +81,7 @@ class FairGANSampler(BaseOverSampler):
         keeps the rows as generated.
         ``"auto"`` is 2 for ``"parity"`` (and ``"auto"`` with a sensitive column)
         and 0 for other strategies: those add many rows per cell, and a model
-        trained on that many hard rows loses more accuracy than it gains in
+        trained on that many contrary rows loses more accuracy than it gains in
         fairness. ``sample`` and ``keep_real=False`` are never tilted: they stand
         for the data, not for a correction of it.
     keep_real : bool, default=True
@@ -524,7 +524,7 @@ class FairGANSampler(BaseOverSampler):
     def _generate(self, cells, *, focus=0.0):
         """Generate features (a frame with X's columns) and labels for ``cells``.
 
-        With ``focus``, draw candidates and keep the hard ones (``boundary_focus``).
+        With ``focus``, draw candidates and keep the contrary ones (``boundary_focus``).
         Rows are made in chunks, so that memory stays bounded however many are asked.
         """
         chunk_rows = GENERATED_CHUNK_ROWS // (CANDIDATES if focus else 1)
