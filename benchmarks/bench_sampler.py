@@ -109,6 +109,9 @@ def bench_ctgan(X, y, X_test, y_test, budget_seconds, args):
 
     table = X.assign(income=y.to_numpy())
     discrete = [*X.select_dtypes("category").columns, "income"]
+    # A warm-up fit first: CTGAN's first fit in a process is slower, which would
+    # shrink the difference below and overstate the epochs the budget allows.
+    CTGAN(epochs=1, enable_gpu=args.device != "cpu").fit(table, discrete)
     calibration = {}
     for epochs in (1, 4):
         with timer(calibration, epochs):
@@ -194,7 +197,8 @@ def main():
         "Fidelity, detection and TSTR compare the real train split with generated rows "
         "in the real cell proportions. The fairness columns use the fully generated "
         "fair table (keep_real=False) and a logistic regression that never sees 'sex'.",
-        f"CTGAN was given the wall-clock time of the lambda_fair=1 fit ({budget} s).",
+        f"CTGAN's epochs were set to fit in the time of the lambda_fair=1 fit "
+        f"({budget} s); its fit took {rows[-1]['fit_seconds']} s.",
         f"Speed: the default fit took {share:.1%} of CTGAN's default 300 epochs "
         f"({rows[-1]['default_300_epoch_seconds']:.0f} s, from its time per epoch in "
         "this run).",
