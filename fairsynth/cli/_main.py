@@ -181,8 +181,9 @@ def _add_sampler_options(parser):
         type=_focus,
         default="auto",
         metavar="F",
-        help="how strongly added rows favour cases a group-blind model gets "
-        "wrong; 0 adds typical rows (default: auto, 2 for parity and 0 otherwise)",
+        help="how strongly added rows favour those that look like their group's "
+        "rows of another class; 0 adds typical rows (default: auto, 2 for parity "
+        "and 0 otherwise)",
     )
     parser.add_argument(
         "--lambda-fair",
