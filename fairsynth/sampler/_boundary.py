@@ -41,7 +41,7 @@ def contrary_probability(ranker, encoded, cell_ids, n_classes):
     return (proba * contrary).sum(axis=1)
 
 
-def choose_hard_rows(ranker, encoded, cell_ids, wanted, n_classes, focus, rng):
+def choose_contrary_rows(ranker, encoded, cell_ids, wanted, n_classes, focus, rng):
     """Choose ``wanted[c]`` candidates of every cell ``c``, favouring contrary ones.
 
     Each candidate weighs ``q**focus``, with ``q`` its

@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..preprocessing import TabularEncoder
 from . import _strategy as strategy
-from ._boundary import CANDIDATES, choose_hard_rows, fit_ranker
+from ._boundary import CANDIDATES, choose_contrary_rows, fit_ranker
 from ._cells import check_same_cells, index_cells
 from ._validation import (
     as_frame,
@@ -547,7 +547,7 @@ class FairGANSampler(BaseOverSampler):
         frame = self.encoder_.inverse_transform(encoded)
         if focus and len(frame):
             # Scored as the ranker's real rows were: decoded, then encoded again.
-            keep = choose_hard_rows(
+            keep = choose_contrary_rows(
                 self._ranker,
                 self.encoder_.transform(frame),
                 cell_ids,

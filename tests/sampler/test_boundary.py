@@ -4,7 +4,7 @@ from _helpers import TINY_GAN
 
 from fairsynth import FairGANSampler
 from fairsynth.datasets import make_biased_classification
-from fairsynth.sampler._boundary import choose_hard_rows, contrary_probability
+from fairsynth.sampler._boundary import choose_contrary_rows, contrary_probability
 
 
 class FixedRanker:
@@ -30,7 +30,7 @@ def candidates(n_per_cell=1000):
 def test_keeps_exactly_the_wanted_rows_of_each_cell():
     encoded, cells = candidates()
     rng = np.random.RandomState(0)
-    chosen = choose_hard_rows(
+    chosen = choose_contrary_rows(
         FixedRanker(), encoded, cells, [0, 30, 0, 70], 2, 1.0, rng
     )
     assert len(np.unique(chosen)) == len(chosen) == 100
@@ -44,7 +44,7 @@ def test_keeps_exactly_the_wanted_rows_of_each_cell():
 def test_focus_tilts_the_draw_towards_contrary_rows(focus):
     encoded, cells = candidates()
     rng = np.random.RandomState(0)
-    chosen = choose_hard_rows(
+    chosen = choose_contrary_rows(
         FixedRanker(), encoded, cells, [0, 200, 0, 200], 2, focus, rng
     )
     # Class 1 rows with a low class-1 probability are the contrary ones. A draw with
