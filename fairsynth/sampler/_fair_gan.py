@@ -329,8 +329,7 @@ class FairGANSampler(BaseOverSampler):
                 f"{sorted(GENERATION_PARAMS)}."
             )
         frame, labels, group_ids, class_codes = self._read(X, y, reset=False)
-        encoded = self.encoder_.transform(self._features(frame))
-        self._fit_ranker(encoded, group_ids, class_codes)
+        self._fit_ranker(frame, group_ids, class_codes)
         return self._resample(frame, labels)
 
     def _resample(self, frame, labels):
@@ -377,7 +376,7 @@ class FairGANSampler(BaseOverSampler):
         frame, labels, group_ids, class_codes = self._read(X, y, reset=True)
         self.encoder_ = TabularEncoder(random_state=self._rng.randint(2**31 - 1))
         encoded = self.encoder_.fit_transform(self._features(frame))
-        self._fit_ranker(encoded, group_ids, class_codes)
+        self._fit_ranker(frame, group_ids, class_codes, encoded=encoded)
         self._train(encoded, group_ids, class_codes)
         self._trained_params = self.get_params(deep=False)
         return frame, labels
@@ -419,12 +418,18 @@ class FairGANSampler(BaseOverSampler):
         features.columns = [str(name) for name in features.columns]
         return features
 
-    def _fit_ranker(self, encoded, group_ids, class_codes):
-        """Fit the cell ranker of ``boundary_focus``, where a focus applies."""
+    def _fit_ranker(self, frame, group_ids, class_codes, *, encoded=None):
+        """Fit the cell ranker of ``boundary_focus``, where a focus applies.
+
+        ``encoded`` is ``frame`` encoded, when the caller has it already.
+        """
+        self._ranker = None
+        if not self._added_rows_focus():
+            return
+        if encoded is None:
+            encoded = self.encoder_.transform(self._features(frame))
         cell_ids = group_ids * len(self.classes_) + class_codes
-        self._ranker = (
-            fit_ranker(encoded, cell_ids) if self._added_rows_focus() else None
-        )
+        self._ranker = fit_ranker(encoded, cell_ids)
 
     def _added_rows_focus(self):
         """``boundary_focus`` where it applies (rows added to real ones), resolved."""
