@@ -67,8 +67,12 @@ def evaluate(model, X_test, y_test):
 
 
 def variants(args):
-    """Return the corrections to compare: each strategy, then the strengths."""
-    chosen = {s: {"sampling_strategy": s} for s in STRATEGIES}
+    """Return the corrections to compare: each strategy, then the strengths.
+
+    Each names every generation parameter it needs, so that one does not inherit
+    another's from the shared sampler's ``set_params``.
+    """
+    chosen = {s: {"sampling_strategy": s, "parity_strength": 1.0} for s in STRATEGIES}
     for strength in args.strength_sweep:
         chosen[f"parity x{strength:g}"] = {
             "sampling_strategy": "parity",

@@ -142,3 +142,15 @@ def test_demo_quick_writes_its_report(tmp_path, capsys):
     assert {"report.html", "selection_rates.png", "tradeoff.png"} <= names
     for png in out.glob("*.png"):
         assert matplotlib.image.imread(png).ndim == 3
+
+
+def test_demo_variants_each_set_every_generation_parameter():
+    from argparse import Namespace
+
+    from fairsynth.cli._demo import variants
+
+    chosen = variants(Namespace(strength_sweep=[2.0]))
+    assert chosen["parity"]["parity_strength"] == 1.0
+    assert {frozenset(params) for params in chosen.values()} == {
+        frozenset({"sampling_strategy", "parity_strength"})
+    }
