@@ -94,7 +94,10 @@ class FairGANSampler(BaseOverSampler):
         It shapes the fully generated table (``keep_real=False``), the FairGAN+
         path, and is not trained when real rows are kept: the added rows must then
         carry their group's features to counter those of the real rows, and hiding
-        the group in them undoes the resampling.
+        the group in them undoes the resampling. Hiding the group in the generated
+        table does not make a model trained on it fair on real rows, which still
+        carry the group: on Adult such a model's demographic-parity difference was
+        higher with the adversary than without (see the README's benchmarks).
     lambda_cell : float, default=1.0
         Weight of a classifier, trained on real rows, that keeps rows generated for a
         ``(group, class)`` cell as recognisable as real rows of that cell; 0 turns
