@@ -52,6 +52,10 @@ BAD_SAMPLE_WEIGHT = (
     "sample_weight must be a 1-D array of finite, non-negative numbers with a "
     "positive sum."
 )
+NO_SENSITIVE = (
+    "sensitive_features is None; pass the group of every row, e.g. "
+    "sensitive_features=X['sex'], or a DataFrame of several columns."
+)
 BAD_METHOD = "method must be 'between_groups' or 'to_overall'; got {method!r}."
 
 _BINARY_SETS = (frozenset({0, 1}), frozenset({-1, 1}))
@@ -97,6 +101,8 @@ def check_fairness_inputs(
     CheckedInputs
         Float 0/1 arrays for the labels, float weights and the encoded groups.
     """
+    if sensitive_features is None:
+        raise ValueError(NO_SENSITIVE)
     labelled = {"y_true": y_true, "y_pred": y_pred}
     labelled = {k: v for k, v in labelled.items() if v is not None}
     _check_lengths(

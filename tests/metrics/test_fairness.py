@@ -146,6 +146,11 @@ def test_length_mismatch():
         )
 
 
+def test_missing_sensitive_features():
+    with _raises(v.NO_SENSITIVE):
+        metrics.demographic_parity_difference([0, 1], [0, 1], sensitive_features=None)
+
+
 def test_single_group():
     with _raises(v.SINGLE_GROUP, group="a"):
         metrics.demographic_parity_ratio([0, 1], [0, 1], sensitive_features=["a", "a"])
