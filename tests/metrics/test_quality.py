@@ -126,6 +126,15 @@ def test_group_recoverability(frame):
     assert 0.5 < auc <= 1
 
 
+def test_group_recoverability_needs_two_groups(frame):
+    with pytest.raises(ValueError, match="single group"):
+        group_recoverability_auc(frame[["age"]], np.zeros(len(frame)))
+
+
+def test_detection_auc_falls_below_chance_on_copies(frame):
+    assert detection_auc(frame, frame.copy(), random_state=0) < 0.5
+
+
 def test_privacy_on_self_and_copies(frame, different):
     assert exact_copy_rate(frame, frame) == 1.0
     retyped = frame.astype({"hours": float, "job": object, "group": object})
