@@ -66,6 +66,34 @@ def test_four_modules_four_optimizers(data):
         }
 
 
+@pytest.mark.parametrize("decay", [0.0, 0.9])
+def test_generator_average_trails_the_generator(data, decay):
+    net = make_net(average_decay=decay).fit(data, None)
+    pairs = list(
+        zip(net.generator_average_.parameters(), net.module_.parameters(), strict=True)
+    )
+    gaps = [float((average - current).abs().max()) for average, current in pairs]
+    assert (max(gaps) == 0) == (decay == 0)
+    assert not any(average.requires_grad for average, _ in pairs)
+    assert not set(map(id, net.generator_average_.parameters())) & {
+        id(p) for p in net.optimizer_.param_groups[0]["params"]
+    }
+
+
+def test_samples_come_from_the_average(data):
+    # With decay 1 the average keeps the initial weights, whatever training does.
+    torch.manual_seed(1)
+    net = make_net(average_decay=1.0).fit(data, None)
+    torch.manual_seed(1)
+    initial = make_net(average_decay=1.0).initialize()
+    codes = data["codes"][:8].astype(np.int64)
+    samples = []
+    for model in (net, initial):
+        torch.manual_seed(0)
+        samples.append(model.sample_encoded(codes))
+    np.testing.assert_allclose(samples[0], samples[1])
+
+
 def test_losses_recorded_per_epoch(data):
     net = make_net().fit(data, None)
     assert len(net.history) == 2
