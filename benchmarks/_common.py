@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -127,8 +128,13 @@ def write_results(name, rows, notes=(), *, table_rows=None, extra=None, sections
     ``sections`` are Markdown blocks appended after the notes.
     """
     RESULTS.mkdir(exist_ok=True)
+    # Results depend on the thread count: it changes the order of float sums, and
+    # GAN training amplifies such differences.
+    threads = os.environ.get("OMP_NUM_THREADS")
     meta = {
-        "command": "python " + " ".join(sys.argv),
+        "command": (f"OMP_NUM_THREADS={threads} " if threads else "")
+        + "python "
+        + " ".join(sys.argv),
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {platform.processor() or platform.system()}",
         "versions": versions(),
