@@ -63,12 +63,12 @@ class FairGANNet(NeuralNet):
 
     ``module`` is the generator; ``critic``, ``adversary`` and ``classifier`` are
     registered as further modules (``critic_``, ``adversary_``, ``classifier_``),
-    each with its own optimizer, so
-    ``set_params(critic__d_model=...)`` reaches them; ``generator_average_``
-    holds the generator's average weights (see ``average_decay``). ``fit`` takes ``X`` as a dict
-    of arrays: ``x`` (encoded rows, float32), ``codes`` (conditioning codes of the
-    sensitive columns then the label, int64), ``group`` (sensitive group id) and
-    ``cell`` (the id of the row's (group, label) cell).
+    each with its own optimizer, so ``set_params(critic__d_model=...)`` reaches
+    them; ``generator_average_`` holds the generator's average weights (see
+    ``average_decay``). ``fit`` takes ``X`` as a dict of arrays: ``x`` (encoded
+    rows, float32), ``codes`` (conditioning codes of the sensitive columns then the
+    label, int64), ``group`` (sensitive group id) and ``cell`` (the id of the row's
+    (group, label) cell).
 
     Parameters
     ----------
