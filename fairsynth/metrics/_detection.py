@@ -12,7 +12,7 @@ from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder
 from sklearn.utils import check_random_state
 
 from ._quality import category_labels, check_frames, is_numeric
-from ._validation import SINGLE_GROUP, encode_groups
+from ._validation import encode_groups
 
 # HistGradientBoosting handles at most 255 categories per feature; rarer ones pool.
 _MAX_CATEGORIES = 255
@@ -155,7 +155,5 @@ def group_recoverability_auc(X, groups, *, random_state=None, cv=3):
         Cross-validated ROC AUC (macro one-vs-rest for more than two groups):
         0.5 means the group does not leak into X.
     """
-    encoded = encode_groups(groups)
-    if len(encoded.labels) < 2:
-        raise ValueError(SINGLE_GROUP.format(group=encoded.labels[0]))
-    return _cross_validated_auc(X, encoded.codes, random_state, cv)
+    codes = encode_groups(groups).codes
+    return _cross_validated_auc(X, codes, random_state, cv)

@@ -111,9 +111,7 @@ def check_fairness_inputs(
     arrays = {name: _label_array(values, name) for name, values in labelled.items()}
     pos_label = infer_pos_label(np.concatenate(list(arrays.values())), pos_label)
     positive = {k: (v == pos_label).astype(float) for k, v in arrays.items()}
-    groups = encode_groups(sensitive_features)
-    if len(groups.labels) < min_groups:
-        raise ValueError(SINGLE_GROUP.format(group=groups.labels[0]))
+    groups = encode_groups(sensitive_features, min_groups=min_groups)
     n_rows = len(groups.codes)
     return CheckedInputs(
         positive.get("y_true"),
@@ -191,7 +189,7 @@ def _weights(sample_weight, n_rows):
     return weights
 
 
-def encode_groups(sensitive_features):
+def encode_groups(sensitive_features, *, min_groups=2):
     """Encode one or several sensitive columns as integer group codes.
 
     Several columns give intersectional groups; each is labelled by its values
@@ -201,12 +199,21 @@ def encode_groups(sensitive_features):
     ----------
     sensitive_features : array-like of shape (n_samples,) or (n_samples, n_columns)
         Group membership.
+    min_groups : int, default=2
+        Fewest groups allowed.
 
     Returns
     -------
     Groups
         Codes in ``range(n_groups)`` and the group labels.
     """
+    groups = _encode_groups(sensitive_features)
+    if len(groups.labels) < min_groups:
+        raise ValueError(SINGLE_GROUP.format(group=groups.labels[0]))
+    return groups
+
+
+def _encode_groups(sensitive_features):
     frame = _as_frame(sensitive_features)
     for column in frame.columns:
         if frame[column].isna().any():
