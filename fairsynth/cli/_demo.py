@@ -12,15 +12,17 @@ ATTRIBUTES = ["sex", "race"]
 REPAIRED = "sex"
 STRATEGIES = ["parity", "balance"]
 QUICK = {"rows": 8_000, "epochs": 2}
-DEFAULT = {"rows": 16_000, "epochs": 4}
+# All of Adult's training rows and FairGANSampler's default epochs: a shorter-trained
+# GAN does much less for fairness (measured: DP difference 0.13 against 0.07).
+DEFAULT = {"rows": None, "epochs": 12}
 
 
 def load_data(rows, seed):
-    """Load a random subsample of Adult's training rows, and Adult's test rows."""
+    """Load ``rows`` random training rows of Adult (None: all), and its test rows."""
     from ..datasets import load_adult
 
     X, y = load_adult(subset="train", return_X_y=True)
-    if rows < len(X):
+    if rows is not None and rows < len(X):
         X = X.sample(rows, random_state=seed)
         y = y.loc[X.index]
     X_test, y_test = load_adult(subset="test", return_X_y=True)
@@ -39,13 +41,30 @@ def print_audit(X, y):
         say(table.drop(["overall", "ratio"]).to_string())
 
 
-def train_model(X, y, seed):
-    """Fit the model every variant trains: boosted trees blind to sex and race."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
+def train_model(X, y):
+    """Fit the model every variant trains: a logistic regression blind to sex and race.
 
-    model = HistGradientBoostingClassifier(
-        categorical_features="from_dtype", max_iter=100, random_state=seed
+    A linear model shows what resampling does most plainly: it cannot carve out the
+    generated rows, so they move its boundary (boosted trees respond less; see the
+    README's benchmarks).
+    """
+    from sklearn.compose import make_column_selector, make_column_transformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    features = make_column_transformer(
+        (
+            make_pipeline(SimpleImputer(), StandardScaler()),
+            make_column_selector(dtype_include="number"),
+        ),
+        (
+            OneHotEncoder(handle_unknown="ignore"),
+            make_column_selector(dtype_exclude="number"),
+        ),
     )
+    model = make_pipeline(features, LogisticRegression(max_iter=1000))
     return model.fit(X.drop(columns=ATTRIBUTES), y)
 
 
@@ -114,7 +133,7 @@ def compare_models(resampled, data, seed):
     training = {"no resampling": (X, y), **resampled}
     for name, (X_train, y_train) in training.items():
         scores[name], preds[name] = evaluate(
-            train_model(X_train, y_train, seed), X_test, y_test
+            train_model(X_train, y_train), X_test, y_test
         )
     table = pd.DataFrame(scores).T
     say(
@@ -189,7 +208,7 @@ def demo(args):
         "fairsynth demo: UCI Adult",
         sections,
         force=args.force,
-        intro=f"{args.rows} training rows, {args.epochs} epochs, seed {args.seed}. "
+        intro=f"{len(data[0])} training rows, {args.epochs} epochs, seed {args.seed}. "
         f"FairGANSampler repairs the data for {REPAIRED}.",
     )
     say(f"Wrote the report to {path}")

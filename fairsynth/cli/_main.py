@@ -108,8 +108,8 @@ def _demo_parser(subparsers):
         "--quick",
         action="store_true",
         help=f"{QUICK['rows']} rows and {QUICK['epochs']} epochs "
-        "(under a minute) instead of "
-        f"{DEFAULT['rows']} rows and {DEFAULT['epochs']} epochs",
+        "(under a minute) instead of all training rows and "
+        f"{DEFAULT['epochs']} epochs (about two minutes)",
     )
     parser.add_argument(
         "--rows", type=int, metavar="N", help="training rows drawn from Adult"
