@@ -47,6 +47,7 @@ FIGURES = ("accuracy", "balanced_accuracy", "roc_auc", "dp_difference", "eo_diff
 
 
 def make_sampler(attribute, args, seed):
+    """The FairGANSampler every configuration starts from, with default settings."""
     return FairGANSampler(
         sensitive=attribute,
         device=args.device,

@@ -125,7 +125,7 @@ def fit_variants(args, X, y):
     return sampler, resampled
 
 
-def compare_models(resampled, data, seed):
+def compare_models(resampled, data):
     """Train on real and on resampled data and print the scores (steps 3, 4)."""
     X, y, X_test, y_test = data
     say("\n[3/5] Training the same model with and without resampling")
@@ -200,7 +200,7 @@ def demo(args):
     data = load_data(args.rows, args.seed)
     print_audit(data[0], data[1])
     sampler, resampled = fit_variants(args, data[0], data[1])
-    table, preds = compare_models(resampled, data, args.seed)
+    table, preds = compare_models(resampled, data)
     say("\n[5/5] Writing the report")
     sections = demo_sections(sampler, resampled, data, table, preds, args.seed)
     path = write_report(
