@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._columns import NUMERIC, column_kind, fit_categorical, fit_numeric
+from ._derived import find_derived
 
 # Worded like scikit-learn's own messages, which its estimator checks look for.
 EMPTY_TABLE = (
@@ -47,6 +48,10 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
     ``"<column>__missing"`` (present, missing); its numeric code is 0 on missing rows.
     A categorical column with missing values gets one more slot for them.
 
+    A column that a categorical column determines (a code and its label, say) is not
+    coded: decoding rebuilds it from that column, so each pair decoded is one seen at
+    fit time. :attr:`derived_columns_` lists them.
+
     Decoding clips codes to [-1, 1], interpolates between quantiles and rounds
     integer-valued columns (ints, and floats whose values are all whole), so decoded
     values always lie in the range seen at fit time. Encoding then decoding the
@@ -76,6 +81,10 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         ``0..n_features_out_``.
     column_kinds_ : dict
         ``"numeric"`` or ``"categorical"`` for each input column.
+    derived_columns_ : dict
+        Each column rebuilt from another, mapped to that column's name. A column is
+        derived when a categorical column with at least 10 rows per value, all its
+        categories seen, gives it one value per value; it has no span.
     n_features_out_ : int
         Width of the encoded matrix.
     feature_names_in_ : ndarray of str
@@ -136,12 +145,20 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             if frame.shape[axis] == 0:
                 raise ValueError(EMPTY_TABLE.format(what=what, shape=frame.shape))
         random_state = check_random_state(self.random_state)
+        fitted = {
+            name: self._fit_column(name, frame[name], random_state)
+            for name in frame.columns
+        }
+        self._derived = find_derived(frame, fitted)
+        self.derived_columns_ = {column.name: column.source for column in self._derived}
         self._columns = [
-            self._fit_column(name, frame[name], random_state) for name in frame.columns
+            column
+            for name, column in fitted.items()
+            if name not in self.derived_columns_
         ]
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
-        self.n_features_in_ = len(self._columns)
-        self.column_kinds_ = {column.name: column.kind for column in self._columns}
+        self.n_features_in_ = len(fitted)
+        self.column_kinds_ = {name: column.kind for name, column in fitted.items()}
         self.spans_ = []
         for column in self._columns:
             self.spans_ += column.spans(self.spans_[-1].stop if self.spans_ else 0)
@@ -221,6 +238,9 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         for column in self._columns:
             decoded[column.name] = column.decode(Z[:, start : start + column.width])
             start += column.width
+        for column in self._derived:
+            decoded[column.name] = column.decode(decoded[column.source])
+        decoded = {name: decoded[name] for name in self.feature_names_in_}
         return pd.DataFrame(decoded, index=pd.RangeIndex(len(Z)), copy=False)
 
     def get_feature_names_out(self, input_features=None):
