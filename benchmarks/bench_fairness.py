@@ -64,7 +64,9 @@ class Settings:
             seeds=seeds,
             device=args.device,
             gan_epochs=5 if args.quick else None,
-            strengths=(1.0, 1.5) if args.quick else (1.0, 1.25, 1.5, 2.0),
+            strengths=(1.0, 1.5)
+            if args.quick
+            else (1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 5.0),
             focuses=(0.0, 1.0),
             lambdas=(1.0,) if args.quick else (0.0, 1.0, 5.0),
             adversary_lambdas=(10.0, 40.0) if args.quick else (10.0, 20.0, 40.0),
