@@ -54,21 +54,25 @@ def find_derived(frame, columns):
     codes = {
         name: pd.factorize(frame[name], use_na_sentinel=False)[0] for name in frame
     }
+    n_values = {name: codes[name].max() + 1 for name in frame}
     sources = [
         name
         for name, column in columns.items()
         if column.kind == CATEGORICAL
         and frame[name].nunique() == len(column.categories)
-        and codes[name].max() + 1 <= len(frame) / MIN_ROWS_PER_VALUE
+        and n_values[name] <= len(frame) / MIN_ROWS_PER_VALUE
     ]
     derived = {}
     for name in frame.columns:
-        if codes[name].max() < 1 or name in derived.values():
+        if n_values[name] < 2 or name in derived.values():
             continue
         for source in sources:
+            # A function takes no more values than its argument: most pairs stop at
+            # this cheap test, which keeps wide tables fast.
             if (
                 source != name
                 and source not in derived
+                and n_values[name] <= n_values[source]
                 and _determines(codes[source], codes[name])
             ):
                 derived[name] = source
