@@ -73,16 +73,18 @@ def find_derived(frame, columns):
                 source != name
                 and source not in derived
                 and n_values[name] <= n_values[source]
-                and _determines(codes[source], codes[name])
+                and _determines(
+                    codes[source], n_values[source], codes[name], n_values[name]
+                )
             ):
                 derived[name] = source
                 break
     return [_fit_derived(frame, name, source) for name, source in derived.items()]
 
 
-def _determines(source_codes, codes):
-    pairs = np.unique(source_codes * (codes.max() + 1) + codes).size
-    return pairs == np.unique(source_codes).size
+def _determines(source_codes, n_source, codes, n_codes):
+    """Whether each of the ``n_source`` source codes comes with one code only."""
+    return np.unique(source_codes * n_codes + codes).size == n_source
 
 
 def _fit_derived(frame, name, source):
