@@ -1,5 +1,7 @@
 """Tables, Pareto fronts, dominance checks and plots of bench_fairness.py."""
 
+from itertools import cycle
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -107,11 +109,28 @@ def dominance(points):
     return found
 
 
+def method_colours(methods):
+    """A colour per method: tab10's for the baselines, a gradient for fairsynth's.
+
+    fairsynth's sweeps have more settings than a qualitative map has colours; spread
+    over a gradient, they leave tab10's distinct colours to the baselines.
+    """
+    ours = [m for m in methods if is_fairsynth(m)]
+    colours = dict(
+        zip(
+            [m for m in methods if not is_fairsynth(m)],
+            cycle(plt.get_cmap("tab10").colors),
+        )
+    )
+    gradient = plt.get_cmap("viridis")(np.linspace(0, 0.95, len(ours)))
+    return colours | dict(zip(ours, gradient, strict=True))
+
+
 def plot(points, front, title, path):
     """Accuracy vs demographic-parity difference, with error bars and the front."""
     fig, ax = plt.subplots(figsize=(11, 6.5))
     methods = list(dict.fromkeys(points["method"]))
-    colours = plt.get_cmap("tab20")(np.linspace(0, 1, max(len(methods), 2)))
+    colours = method_colours(methods)
     for _, p in points.iterrows():
         ours = is_fairsynth(p["method"])
         ax.errorbar(
@@ -120,7 +139,7 @@ def plot(points, front, title, path):
             xerr=p["dp_difference_std"],
             yerr=p["accuracy_std"],
             fmt=MARKERS.get(p["model"], "o"),
-            color=colours[methods.index(p["method"])],
+            color=colours[p["method"]],
             markersize=10 if ours else 7,
             markeredgecolor="black" if ours else "none",
             markeredgewidth=1.5,
@@ -161,11 +180,11 @@ def _legend(ax, methods, colours):
             [],
             marker="o",
             linestyle="",
-            color=colours[i],
+            color=colours[m],
             markeredgecolor="black" if is_fairsynth(m) else "none",
             label=m + (" (fairsynth)" if is_fairsynth(m) else ""),
         )
-        for i, m in enumerate(methods)
+        for m in methods
     ]
     handles += [
         plt.Line2D([], [], marker=marker, linestyle="", color="grey", label=model)
