@@ -1,4 +1,4 @@
-"""Which generated rows to keep: those that look like their group's other classes.
+"""Which rows to add: those that look like their group's other classes.
 
 Kamiran & Calders' preferential sampling (2012) duplicates the rows of the deprived
 cells that lie nearest a ranker's decision boundary. Here the generator draws several
@@ -8,6 +8,8 @@ with a high income whose other columns look like those of women with low incomes
 Such rows teach a model that never sees the group that the columns carrying it do not
 decide the class; rows the model already gets right change little in it. Nothing
 here imports torch.
+
+Real rows to copy (``copy_share``) are drawn with the same weights.
 """
 
 import numpy as np
@@ -79,6 +81,40 @@ def choose_contrary_rows(ranker, encoded, cell_ids, wanted, n_classes, focus, rn
         for rows, n in zip(_rows_by_cell(cell_ids, len(wanted)), wanted, strict=True)
     ]
     return np.sort(np.concatenate(chosen))
+
+
+def draw_copies(contrary, cell_ids, wanted, focus, rng):
+    """Draw ``wanted[c]`` real rows of every cell ``c`` to copy, with replacement.
+
+    Each row weighs ``contrary ** focus``, as a generated candidate does in
+    :func:`choose_contrary_rows`. Drawn with replacement, because a cell may need
+    more copies than it has rows.
+
+    Parameters
+    ----------
+    contrary : ndarray of shape (n_rows,)
+        Each real row's :func:`contrary_probability`.
+    cell_ids : ndarray of shape (n_rows,)
+        Each real row's cell number.
+    wanted : ndarray of shape (n_cells,)
+        How many copies to draw from each cell.
+    focus : float
+        0 draws uniformly; larger values favour contrary rows more.
+    rng : numpy.random.RandomState
+        Source of the draw.
+
+    Returns
+    -------
+    ndarray of int
+        Positions of the rows to copy, cell by cell.
+    """
+    weights = np.maximum(contrary, 1e-12) ** focus
+    drawn = [
+        rng.choice(rows, size=n, p=weights[rows] / weights[rows].sum())
+        for rows, n in zip(_rows_by_cell(cell_ids, len(wanted)), wanted, strict=True)
+        if n
+    ]
+    return np.concatenate(drawn) if drawn else np.zeros(0, dtype=np.int64)
 
 
 def _rows_by_cell(cell_ids, n_cells):

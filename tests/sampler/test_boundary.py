@@ -4,7 +4,11 @@ from _helpers import TINY_GAN
 
 from fairsynth import FairGANSampler
 from fairsynth.datasets import make_biased_classification
-from fairsynth.sampler._boundary import choose_contrary_rows, contrary_probability
+from fairsynth.sampler._boundary import (
+    choose_contrary_rows,
+    contrary_probability,
+    draw_copies,
+)
 
 
 class FixedRanker:
@@ -51,6 +55,29 @@ def test_focus_tilts_the_draw_towards_contrary_rows(focus):
     # weights (1 - p) ** focus from a uniform p has mean 1 / (focus + 2).
     mean = encoded[chosen, 0].mean()
     assert mean == pytest.approx(1 / (focus + 2), abs=0.06)
+
+
+@pytest.mark.parametrize("focus", [0.0, 1.0, 3.0])
+def test_copies_come_from_their_cell_tilted_by_focus(focus):
+    # Two cells of 100 rows each; contrary probabilities spread uniformly over (0, 1).
+    contrary = np.tile(np.linspace(0.005, 0.995, 100), 2)
+    cells = np.repeat([1, 3], 100)
+    rng = np.random.RandomState(0)
+    copies = draw_copies(contrary, cells, [0, 3000, 0, 50], focus, rng)
+    # With replacement: a cell may need more copies than it has rows.
+    counts = np.bincount(cells[copies], minlength=4)
+    np.testing.assert_array_equal(counts, [0, 3000, 0, 50])
+    # Weights q ** focus over a uniform q give a mean q of (focus + 1) / (focus + 2).
+    mean = contrary[copies[cells[copies] == 1]].mean()
+    assert mean == pytest.approx((focus + 1) / (focus + 2), abs=0.02)
+
+
+def test_no_copies_wanted_draws_nothing():
+    rng = np.random.RandomState(0)
+    state = rng.get_state()[1].copy()
+    copies = draw_copies(np.ones(4), np.array([0, 0, 1, 1]), [0, 0], 2.0, rng)
+    assert copies.shape == (0,)
+    np.testing.assert_array_equal(rng.get_state()[1], state)
 
 
 class TableRanker:

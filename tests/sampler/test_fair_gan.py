@@ -73,6 +73,7 @@ def test_parity_adds_the_fewest_rows(fitted):
     # In every group one class is already at its share and gains no rows.
     assert (counts.groupby("group")["n_generated"].min() == 0).all()
     assert sum(sampler.sampling_strategy_.values()) == counts["n_generated"].sum()
+    assert (counts["n_copied"] == 0).all()
 
 
 @pytest.mark.parametrize("strength", [0.0, 0.5, 2.0])
@@ -133,6 +134,34 @@ def test_resample_reuses_the_trained_networks(biased):
     assert sampler.net_ is net and sampler._ranker is not None
     assert (cell_sizes(X_res, y_res, "group") == cell_sizes(X, y, "group").max()).all()
     pd.testing.assert_frame_equal(X_res.iloc[: len(X)], X.reset_index(drop=True))
+
+
+@pytest.mark.parametrize("share", [0.5, 1.0])
+def test_copy_share_adds_copies_of_the_cells_real_rows(biased, share):
+    X, y = biased
+    sampler = tiny_sampler(sensitive="group", parity_strength=1.5).fit(X, y)
+    X_ref, y_ref = sampler.resample(X, y)
+    sampler.set_params(copy_share=share)
+    X_res, y_res = sampler.resample(X, y)
+    counts = sampler.cell_counts_
+    added = counts["n_copied"] + counts["n_generated"]
+    np.testing.assert_array_equal(counts["n_copied"], np.rint(share * added))
+    # The same cells, as large as without copies.
+    pd.testing.assert_series_equal(
+        cell_sizes(X_res, y_res, "group"), cell_sizes(X_ref, y_ref, "group")
+    )
+    pd.testing.assert_frame_equal(X_res.iloc[: len(X)], X.reset_index(drop=True))
+    # Each copy is a real row with its own label, of a cell that grows.
+    n_copied = counts["n_copied"].sum()
+    copies = pd.concat([X_res, y_res], axis=1).iloc[len(X) : len(X) + n_copied]
+    real = pd.concat([X, y], axis=1).drop_duplicates()
+    found = copies.merge(real, how="left", indicator=True)["_merge"]
+    assert n_copied > 0 and (found == "both").all()
+    grown = counts.loc[counts["n_copied"] > 0, ["group", "class"]]
+    assert set(map(tuple, copies[["group", y.name]].to_numpy())) == set(
+        map(tuple, grown.to_numpy())
+    )
+    assert (share < 1) == (counts["n_generated"].sum() > 0)
 
 
 def test_resample_refuses_what_needs_training(biased, fitted):
