@@ -23,6 +23,7 @@ METRICS = [
 # The two mitigations fairsynth must strictly dominate.
 STRICT = ("reweighing", "cell_smote")
 MARKERS = {"logistic": "o", "gradient_boosting": "s", "adversarial_nn": "D"}
+SHORT_MODELS = {"logistic": "LR", "gradient_boosting": "GB", "adversarial_nn": "NN"}
 
 
 def is_fairsynth(method):
@@ -127,10 +128,47 @@ def method_colours(methods):
 
 
 def plot(points, front, title, path):
-    """Accuracy vs demographic-parity difference, with error bars and the front."""
-    fig, ax = plt.subplots(figsize=(11, 6.5))
+    """Accuracy vs demographic-parity difference: all points, and the front close up.
+
+    Weak settings (a fully generated table, say) stretch the axes so far that the
+    front's points crowd into a corner; the right panel zooms in on the front.
+    """
+    fig, (whole, close) = plt.subplots(
+        1, 2, figsize=(15, 6.5), gridspec_kw={"width_ratios": [1, 1.4]}
+    )
     methods = list(dict.fromkeys(points["method"]))
     colours = method_colours(methods)
+    edge = points[front].sort_values("dp_difference_mean")
+    for ax in (whole, close):
+        _draw(ax, points, edge, colours)
+    close.set_xlim(-0.005, edge["dp_difference_mean"].max() + 0.02)
+    close.set_ylim(
+        edge["accuracy_mean"].min() - 0.006, edge["accuracy_mean"].max() + 0.004
+    )
+    right = close.get_xlim()[1] * 0.7
+    # Staggered so that the labels of close points on the front do not overlap, and
+    # put left of the points near the right edge, so that they stay inside the axes.
+    for i, (_, p) in enumerate(edge.iterrows()):
+        left = p["dp_difference_mean"] > right
+        close.annotate(
+            f"{p['method'].removeprefix('fairgan_')} {SHORT_MODELS[p['model']]}",
+            (p["dp_difference_mean"], p["accuracy_mean"]),
+            textcoords="offset points",
+            xytext=(-6 if left else 6, (4, -12, 14)[i % 3]),
+            ha="right" if left else "left",
+            fontsize=7,
+        )
+    whole.set_title("all settings")
+    close.set_title("close-up of the Pareto front")
+    _legend(close, methods, colours)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _draw(ax, points, edge, colours):
+    """Every point with its seeds' spread, and the front as a dashed step."""
     for _, p in points.iterrows():
         ours = is_fairsynth(p["method"])
         ax.errorbar(
@@ -145,32 +183,16 @@ def plot(points, front, title, path):
             markeredgewidth=1.5,
             capsize=2,
         )
-    edge = points[front].sort_values("dp_difference_mean")
     ax.step(
         edge["dp_difference_mean"],
         edge["accuracy_mean"],
         where="post",
         color="grey",
         linestyle="--",
-        label="Pareto front",
     )
-    # Staggered so that the labels of close points on the front do not overlap.
-    for i, (_, p) in enumerate(edge.iterrows()):
-        ax.annotate(
-            label(p),
-            (p["dp_difference_mean"], p["accuracy_mean"]),
-            textcoords="offset points",
-            xytext=(6, (4, -12, 14)[i % 3]),
-            fontsize=7,
-        )
-    _legend(ax, methods, colours)
     ax.set_xlabel("demographic-parity difference (lower is fairer)")
     ax.set_ylabel("accuracy")
-    ax.set_title(title)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def _legend(ax, methods, colours):
@@ -193,7 +215,13 @@ def _legend(ax, methods, colours):
     handles.append(
         plt.Line2D([], [], color="grey", linestyle="--", label="Pareto front")
     )
-    ax.legend(handles=handles, fontsize=7, loc="center left", bbox_to_anchor=(1, 0.5))
+    ax.legend(
+        handles=handles,
+        fontsize=7,
+        loc="center left",
+        bbox_to_anchor=(1, 0.5),
+        ncol=1 + len(handles) // 36,
+    )
 
 
 def summarise(name, points, front, checks):
