@@ -80,6 +80,7 @@ def make_sampler(args, sensitive):
         sampling_strategy=args.strategy,
         parity_strength=args.parity_strength,
         boundary_focus=args.boundary_focus,
+        copy_share=args.copy_share,
         keep_real=args.keep_real,
         lambda_fair=args.lambda_fair,
         epochs=args.epochs,

@@ -86,17 +86,20 @@ def evaluate(model, X_test, y_test):
 
 
 def variants(args):
-    """Return the corrections to compare: each strategy, then the strengths.
+    """Return the corrections to compare: each strategy, the strengths, then copies.
 
     Each names every generation parameter it needs, so that one does not inherit
     another's from the shared sampler's ``set_params``.
     """
-    chosen = {s: {"sampling_strategy": s, "parity_strength": 1.0} for s in STRATEGIES}
+    generated = {"parity_strength": 1.0, "copy_share": 0.0}
+    chosen = {s: {"sampling_strategy": s, **generated} for s in STRATEGIES}
     for strength in args.strength_sweep:
         chosen[f"parity x{strength:g}"] = {
             "sampling_strategy": "parity",
             "parity_strength": strength,
+            "copy_share": 0.0,
         }
+    chosen["parity, copies"] = {**chosen["parity"], "copy_share": 1.0}
     return chosen
 
 
@@ -104,7 +107,7 @@ def fit_variants(args, X, y):
     """Step 2: train one sampler, then resample with every correction.
 
     Returns the sampler and ``{name: (X_res, y_res)}``. The corrections only
-    change which rows are generated, so ``resample`` reuses the trained GAN.
+    change which rows are added, so ``resample`` reuses the trained GAN.
     """
     from ..sampler import FairGANSampler
 

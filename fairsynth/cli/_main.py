@@ -186,6 +186,14 @@ def _add_sampler_options(parser):
         "and 0 otherwise)",
     )
     parser.add_argument(
+        "--copy-share",
+        type=float,
+        default=0.0,
+        metavar="C",
+        help="share of the added rows that are copies of real rows, drawn with the "
+        "same focus, instead of generated ones (default: 0.0)",
+    )
+    parser.add_argument(
         "--lambda-fair",
         type=float,
         default=1.0,

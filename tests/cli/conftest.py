@@ -30,6 +30,7 @@ def data_dir(tmp_path_factory, table):
             "--sensitive", "group", "-o", str(folder / "resampled.csv"),
             "--epochs", "1", "--quiet", "--save-model", str(folder / "model.pkl"),
             "--parity-strength", "1.5", "--boundary-focus", "2",
+            "--copy-share", "0.5",
         ]
     )  # fmt: skip
     assert code == 0

@@ -70,6 +70,7 @@ def test_resample_writes_the_resampled_table(data_dir, table):
     with open(data_dir / "model.pkl", "rb") as file:
         sampler = pickle.load(file)
     assert (sampler.parity_strength, sampler.boundary_focus) == (1.5, 2.0)
+    assert sampler.copy_share == 0.5 and sampler.cell_counts_["n_copied"].sum() > 0
     assert len(written) == sampler.cell_counts_["n_total"].sum()
     assert list(written.columns) == list(table.columns)
     # Real rows come first, unchanged.
@@ -151,6 +152,7 @@ def test_demo_variants_each_set_every_generation_parameter():
 
     chosen = variants(Namespace(strength_sweep=[2.0]))
     assert chosen["parity"]["parity_strength"] == 1.0
+    assert chosen["parity, copies"]["copy_share"] == 1.0
     assert {frozenset(params) for params in chosen.values()} == {
-        frozenset({"sampling_strategy", "parity_strength"})
+        frozenset({"sampling_strategy", "parity_strength", "copy_share"})
     }
