@@ -243,6 +243,19 @@ def summarise(name, points, front, checks):
         )
         for c in missed
     ] or ["- none"]
+    # Copies are real rows: say which points the generated rows alone do not answer.
+    copies_only = [
+        c
+        for c in checks
+        if c["by_fairgan"]
+        and all(name.startswith("fairgan_copies_") for name in c["by_fairgan"])
+    ]
+    lines += [
+        "",
+        "Baseline points that only copies of real rows (copy_share=1) dominate, "
+        "no setting with generated rows:",
+    ]
+    lines += [f"- {c['baseline']} ({c['figures']})" for c in copies_only] or ["- none"]
     lines += ["", "Strict dominance of reweighing and cell SMOTE by fairsynth:"]
     lines += [
         f"- {c['baseline']} ({c['figures']}): "
