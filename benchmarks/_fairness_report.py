@@ -134,7 +134,7 @@ def plot(points, front, title, path):
     front's points crowd into a corner; the right panel zooms in on the front.
     """
     fig, (whole, close) = plt.subplots(
-        1, 2, figsize=(15, 6.5), gridspec_kw={"width_ratios": [1, 1.4]}
+        1, 2, figsize=(18, 7), gridspec_kw={"width_ratios": [1, 1.6]}
     )
     methods = list(dict.fromkeys(points["method"]))
     colours = method_colours(methods)
