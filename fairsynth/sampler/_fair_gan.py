@@ -95,12 +95,13 @@ class FairGANSampler(BaseOverSampler):
         Share of the rows added to each cell that are copies of the cell's real
         rows instead of generated ones. Copies are drawn with replacement, each
         real row weighing ``q ** boundary_focus`` as a generated candidate does;
-        at 1 this is preferential sampling. Copies are as realistic as rows can
-        be, so a model cannot learn the correction as "rows that look generated":
-        on Adult they traded accuracy for fairness better than generated rows (see
-        the README's benchmarks). Generated rows add variety instead, and repeat no
-        person's record. Applies to rows added to real ones only, not to
-        ``sample`` or ``keep_real=False``; the GAN is trained either way.
+        at 1 this is preferential sampling that only adds rows. Copies are as
+        realistic as rows can be, so a model cannot learn the correction as "rows
+        that look generated": on Adult they traded accuracy for fairness better
+        than generated rows (see the README's benchmarks). Generated rows add
+        variety instead, and repeat no person's record. Applies to rows added to
+        real ones only, not to ``sample`` or ``keep_real=False``; the GAN is
+        trained either way.
     keep_real : bool, default=True
         With False, ``fit_resample`` returns a fully generated table as large as
         the input, whose cells follow the strategy's proportions; for "parity"
@@ -506,7 +507,8 @@ class FairGANSampler(BaseOverSampler):
 
     def _record_cells(self):
         added, copied = self._added_cells(), self._copied_cells()
-        # Copies need real rows to vary as much as generated rows need them to learn.
+        # Copies need as many real rows as generated rows do: copying a handful of
+        # rows hundreds of times would teach a model those rows, not the cell.
         strategy.check_learnable(
             self._counts, added > 0, self.groups_, self.classes_.tolist()
         )
