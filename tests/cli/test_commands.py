@@ -154,5 +154,7 @@ def test_demo_variants_each_set_every_generation_parameter():
     assert chosen["parity"]["parity_strength"] == 1.0
     assert chosen["parity, copies"]["copy_share"] == 1.0
     assert {frozenset(params) for params in chosen.values()} == {
-        frozenset({"sampling_strategy", "parity_strength", "copy_share"})
+        frozenset(
+            {"sampling_strategy", "parity_strength", "boundary_focus", "copy_share"}
+        )
     }
