@@ -175,23 +175,9 @@ def fairgan_sets(task, X, y, seed, cfg):
     of a fully generated "parity" table (``keep_real=False``), where the adversary
     acts, trains a GAN per lambda.
     """
-    kept = [
-        (
-            f"parity_s{s:g}" + ("" if focus == "auto" else f"_f{focus:g}"),
-            {"parity_strength": s, "boundary_focus": focus},
-        )
-        for focus, strengths in cfg.parity_grid.items()
-        for s in strengths
-    ]
+    kept = grid_settings("parity", cfg.parity_grid)
     kept.append(("balance", {"sampling_strategy": "balance"}))
-    kept += [
-        (
-            f"copies_s{s:g}_f{focus:g}",
-            {"parity_strength": s, "boundary_focus": focus, "copy_share": 1.0},
-        )
-        for focus, strengths in cfg.copy_grid.items()
-        for s in strengths
-    ]
+    kept += grid_settings("copies", cfg.copy_grid, copy_share=1.0)
     sampler = FairGANSampler(
         sensitive=task.attribute,
         device=cfg.device,
@@ -214,6 +200,22 @@ def fairgan_sets(task, X, y, seed, cfg):
         if resampled:
             (X_res, y_res), seconds = resampled
             yield f"fairgan_{name}", X_res, y_res, seconds, {}
+
+
+def grid_settings(prefix, grid, **fixed):
+    """``(name, params)`` for every strength of every focus of ``grid``.
+
+    The name carries the strength and the focus, which "auto" (the default) leaves
+    out; ``fixed`` parameters are added to every setting.
+    """
+    return [
+        (
+            f"{prefix}_s{s:g}" + ("" if focus == "auto" else f"_f{focus:g}"),
+            {"parity_strength": s, "boundary_focus": focus, **fixed},
+        )
+        for focus, strengths in grid.items()
+        for s in strengths
+    ]
 
 
 def timed(task, name, step, X, y):
