@@ -22,6 +22,9 @@ METRICS = [
 ]
 # The two mitigations fairsynth must strictly dominate.
 STRICT = ("reweighing", "cell_smote")
+# Mitigations that read the sensitive column at prediction time: a model trained on
+# resampled data never sees it, so these face a limit no resampler can lift.
+GROUP_AWARE = ("threshold_dp",)
 MARKERS = {"logistic": "o", "gradient_boosting": "s", "adversarial_nn": "D"}
 SHORT_MODELS = {"logistic": "LR", "gradient_boosting": "GB", "adversarial_nn": "NN"}
 
@@ -101,6 +104,7 @@ def dominance(points):
             "figures": figures(point),
             "by_fairgan": [name for name in by if name.startswith("fairgan_")],
             "by_fairsynth": by,
+            "group_aware": point["method"] in GROUP_AWARE,
         }
         if point["method"] in STRICT:
             entry["strictly_by"] = [
@@ -241,8 +245,14 @@ def summarise(name, points, front, checks):
             if c["by_fairsynth"]
             else "; no fairsynth point dominates it"
         )
+        + ("; it reads the group at prediction time" if c["group_aware"] else "")
         for c in missed
     ] or ["- none"]
+    blind = [c["baseline"] for c in missed if not c["group_aware"]]
+    lines.append(
+        "- Of the baselines that never read the group when they predict, "
+        + (f"undominated: {', '.join(blind)}" if blind else "none is undominated")
+    )
     # Copies are real rows: say which points the generated rows alone do not answer.
     copies_only = [
         c

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
 import _baselines  # noqa: E402
-from _fairness_report import dominates, pareto_mask  # noqa: E402
+from _fairness_report import dominance, dominates, pareto_mask, summarise  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +82,28 @@ def test_pareto_and_dominance_by_hand():
     assert dominates(third, second) is False
     assert dominates(second, third, strict=True)
     assert dominates(first, second) is False
+
+
+def test_summary_separates_baselines_that_read_the_group_when_predicting():
+    points = pd.DataFrame(
+        {
+            "method": ["threshold_dp", "reweighing", "fairgan_parity_s1"],
+            "model": ["gradient_boosting"] * 3,
+            "accuracy_mean": [0.87, 0.84, 0.85],
+            "dp_difference_mean": [0.05, 0.10, 0.08],
+            "accuracy_std": [0.0] * 3,
+            "dp_difference_std": [0.0] * 3,
+        }
+    )
+    checks = dominance(points)
+    assert [c["group_aware"] for c in checks] == [True, False]
+    lines = summarise("toy", points, pareto_mask(points), checks)
+    assert any(
+        line.startswith("- threshold_dp/gradient_boosting")
+        and line.endswith("it reads the group at prediction time")
+        for line in lines
+    )
+    assert (
+        "- Of the baselines that never read the group when they predict, "
+        "none is undominated" in lines
+    )
