@@ -72,7 +72,9 @@ def test_generator_average_trails_the_generator(data, decay):
     pairs = list(
         zip(net.generator_average_.parameters(), net.module_.parameters(), strict=True)
     )
-    gaps = [float((average - current).abs().max()) for average, current in pairs]
+    gaps = [
+        float((average - current).abs().max().detach()) for average, current in pairs
+    ]
     assert (max(gaps) == 0) == (decay == 0)
     assert not any(average.requires_grad for average, _ in pairs)
     assert not set(map(id, net.generator_average_.parameters())) & {
