@@ -17,9 +17,14 @@ def seeded(seed, device):
     """Seed torch inside the block and restore the global generators afterwards.
 
     Module initialisation, dropout, noise and batch draws all use torch's global
-    generator; forking it keeps the user's own random stream untouched.
+    generators; forking them keeps the user's own random streams untouched.
     """
-    devices = list(range(torch.cuda.device_count())) if "cuda" in str(device) else []
+    on_gpu = torch.device(device).type == "cuda"
+    devices = list(range(torch.cuda.device_count())) if on_gpu else []
     with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
+        # torch.manual_seed would reseed every GPU as well, and a CPU run forks
+        # (and so restores) the CPU generator only.
+        torch.default_generator.manual_seed(seed)
+        if on_gpu:
+            torch.cuda.manual_seed_all(seed)
         yield
