@@ -97,8 +97,10 @@ class AdversarialFairClassifier(ClassifierMixin, BaseEstimator):
     device : str, default="auto"
         Torch device; ``"auto"`` picks CUDA when it is available.
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, dropout and batching. The global numpy and
-        torch random states are left untouched.
+        Seeds weight initialisation, dropout and batching. With an int or a
+        RandomState, the global numpy and torch random states are left untouched;
+        None draws the seed from numpy's global generator, as scikit-learn
+        estimators do.
     verbose : int, default=0
         Print a line per training epoch when positive.
 

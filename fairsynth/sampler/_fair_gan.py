@@ -145,8 +145,9 @@ class FairGANSampler(BaseOverSampler):
     device : str, default="auto"
         Torch device; ``"auto"`` picks CUDA when it is available.
     random_state : int, RandomState instance or None, default=None
-        Seeds training and sampling; the global numpy and torch generators are left
-        as they were.
+        Seeds training and sampling. With an int or a RandomState, the global numpy
+        and torch generators are left as they were; None draws the seeds from
+        numpy's global generator, as scikit-learn estimators do.
     verbose : int, default=0
         1 prints a progress bar and a table of losses per epoch.
 
@@ -294,7 +295,7 @@ class FairGANSampler(BaseOverSampler):
         return self
 
     def fit_resample(self, X, y):
-        """Fit, then return the real rows followed by the generated ones.
+        """Fit, then return the real rows followed by the added ones.
 
         Parameters
         ----------
@@ -307,8 +308,8 @@ class FairGANSampler(BaseOverSampler):
         -------
         X_resampled : same type as X
             Real rows, unchanged and in order (with a fresh RangeIndex for
-            DataFrames), then the generated rows. Only generated rows when
-            ``keep_real=False``.
+            DataFrames), then the copies of real rows (``copy_share``), then the
+            generated rows. Only generated rows when ``keep_real=False``.
         y_resampled : same type as y
             Their labels.
         """
