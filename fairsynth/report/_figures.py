@@ -16,6 +16,7 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9"]
 MAX_CATEGORIES = 8
 LOSS_PANELS = {
     "Wasserstein GAN": {"train_loss": "generator", "critic_loss": "critic"},
+    "Cell classifier": {"classifier_loss": "classifier loss"},
     "Fairness adversary": {
         "adversary_loss": "adversary loss",
         "fairness_penalty": "fairness penalty",
@@ -183,11 +184,15 @@ def association_figure(delta):
 def loss_figure(history):
     """Training losses per epoch from a skorch ``History``."""
     epochs = history[:, "epoch"]
-    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    fig = Figure(figsize=(13, 3.8), layout="constrained")
     axes = fig.subplots(1, len(LOSS_PANELS))
     for ax, (title, keys) in zip(axes, LOSS_PANELS.items(), strict=True):
         for k, (key, label) in enumerate(keys.items()):
             values = [row.get(key, np.nan) for row in history]
+            # A penalty the generator never received (lambda_fair=0, or rows kept
+            # beside real ones) is recorded as exactly 0; say so, not "perfectly fair".
+            if key == "fairness_penalty" and not np.any(values):
+                label += " (not applied)"
             ax.plot(epochs, values, marker="o", color=PALETTE[k], label=label)
         ax.set_title(title)
         ax.set_xlabel("epoch")

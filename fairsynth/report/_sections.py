@@ -106,6 +106,9 @@ def training_section(history):
     """Loss curves of a fitted sampler's net."""
     return Section(
         "Training",
-        "Losses of the generator, critic and fairness adversary, epoch by epoch.",
+        "Losses of the generator, critic, cell classifier and fairness adversary, "
+        "epoch by epoch. The adversary always trains, to show how much generated "
+        "rows reveal the group; its penalty reaches the generator only with "
+        "keep_real=False and lambda_fair > 0.",
         figures={"training_losses": loss_figure(history)},
     )
