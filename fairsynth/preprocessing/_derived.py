@@ -14,8 +14,9 @@ import pandas as pd
 
 from ._spans import CATEGORICAL
 
-# Rows per value of the determining column that a dependency needs before it is
-# trusted: with fewer, a column can be constant within each value by chance.
+# Rows per value of the determining column, on average, that a dependency needs
+# before it is trusted: with fewer, a column can be constant within each value by
+# chance.
 MIN_ROWS_PER_VALUE = 10
 
 
@@ -39,10 +40,10 @@ def find_derived(frame, columns):
 
     A column is derived when every value of a categorical source column comes with
     one value of it (missing values included) in all rows, and it is not constant.
-    A source must have at least ``MIN_ROWS_PER_VALUE`` rows per value, and every
-    category it can be decoded to must occur, so that each has its partner. A
-    derived column never serves as a source, and a source is never derived, so
-    each derived column is rebuilt from a column that the encoder codes.
+    A source must have at least ``MIN_ROWS_PER_VALUE`` rows per value on average,
+    and every category it can be decoded to must occur, so that each has its
+    partner. A derived column never serves as a source, and a source is never
+    derived, so each derived column is rebuilt from a column that the encoder codes.
 
     Parameters
     ----------

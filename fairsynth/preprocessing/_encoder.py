@@ -83,8 +83,9 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         ``"numeric"`` or ``"categorical"`` for each input column.
     derived_columns_ : dict
         Each column rebuilt from another, mapped to that column's name. A column is
-        derived when a categorical column with at least 10 rows per value, all its
-        categories seen, gives it one value per value; it has no span.
+        derived when a categorical column with at least 10 rows per value on
+        average, all its categories seen, gives it one value per value; it has no
+        span.
     n_features_out_ : int
         Width of the encoded matrix.
     feature_names_in_ : ndarray of str
