@@ -189,10 +189,10 @@ def loss_figure(history):
     for ax, (title, keys) in zip(axes, LOSS_PANELS.items(), strict=True):
         for k, (key, label) in enumerate(keys.items()):
             values = [row.get(key, np.nan) for row in history]
-            # A penalty the generator never received (lambda_fair=0, or rows kept
-            # beside real ones) is recorded as exactly 0; say so, not "perfectly fair".
-            if key == "fairness_penalty" and not np.any(values):
-                label += " (not applied)"
+            # A part switched off (its weight 0; the adversary whenever real rows
+            # are kept) records exactly 0, which must not read as a perfect score.
+            if not np.any(values):
+                label += " (off)"
             ax.plot(epochs, values, marker="o", color=PALETTE[k], label=label)
         ax.set_title(title)
         ax.set_xlabel("epoch")

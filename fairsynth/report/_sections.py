@@ -107,8 +107,8 @@ def training_section(history):
     return Section(
         "Training",
         "Losses of the generator, critic, cell classifier and fairness adversary, "
-        "epoch by epoch. The adversary always trains, to show how much generated "
-        "rows reveal the group; its penalty reaches the generator only with "
-        "keep_real=False and lambda_fair > 0.",
+        "epoch by epoch. The classifier trains when lambda_cell > 0, the adversary "
+        "when lambda_fair > 0 and keep_real=False; a part that was off is marked "
+        "(off).",
         figures={"training_losses": loss_figure(history)},
     )

@@ -6,26 +6,27 @@ from skorch.history import History
 from fairsynth.report import loss_figure
 
 
-def history(penalty):
-    """Three epochs of the losses FairGANNet records."""
+def history(adversary):
+    """Three epochs of the losses FairGANNet records; ``adversary`` scales its two."""
     record = History()
     for epoch in (1, 2, 3):
         record.new_epoch()
         record.record("epoch", epoch)
-        for key in ("train_loss", "critic_loss", "adversary_loss", "classifier_loss"):
+        for key in ("train_loss", "critic_loss", "classifier_loss"):
             record.record(key, 1.0 / epoch)
-        record.record("fairness_penalty", penalty / epoch)
+        for key in ("adversary_loss", "fairness_penalty"):
+            record.record(key, adversary / epoch)
     return record
 
 
-@pytest.mark.parametrize("penalty, applied", [(0.0, False), (0.3, True)])
-def test_panels_show_every_trained_part_and_flag_an_unused_penalty(penalty, applied):
-    axes = loss_figure(history(penalty)).axes
+@pytest.mark.parametrize("adversary, suffix", [(0.0, " (off)"), (0.3, "")])
+def test_panels_show_every_part_and_mark_those_switched_off(adversary, suffix):
+    axes = loss_figure(history(adversary)).axes
     assert [ax.get_title() for ax in axes] == [
         "Wasserstein GAN",
         "Cell classifier",
         "Fairness adversary",
     ]
     labels = [text.get_text() for text in axes[2].get_legend().get_texts()]
-    expected = "fairness penalty" + ("" if applied else " (not applied)")
-    assert labels == ["adversary loss", expected]
+    assert labels == ["adversary loss" + suffix, "fairness penalty" + suffix]
+    assert axes[1].get_legend().get_texts()[0].get_text() == "classifier loss"
