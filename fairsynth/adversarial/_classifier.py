@@ -13,6 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..gan import resolve_device, seeded
+from ..metrics._validation import sensitive_keys
 from . import _input
 from ._modules import Adversary, AdversaryLoss, Predictor
 from ._net import _INFERENCE_BATCH, AdversarialNet
@@ -226,7 +227,7 @@ class AdversarialFairClassifier(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         X, y = self._validate_X_y(X, y)
-        keys = _input.sensitive_keys(self.sensitive)
+        keys = sensitive_keys(self.sensitive)
         features, sensitive = _input.split_sensitive(X, keys)
         self.lambdas_ = _input.resolve_lambdas(self.lambdas, keys)
         codes = self._encode_sensitive(keys, sensitive, len(y))

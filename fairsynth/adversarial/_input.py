@@ -45,15 +45,6 @@ HAS_NAN = (
 NO_FEATURES = "X has no column besides the sensitive columns {keys}."
 
 
-def sensitive_keys(sensitive):
-    """Return the sensitive columns as a list (empty for ``None``)."""
-    if sensitive is None:
-        return []
-    if isinstance(sensitive, (str, Integral)):
-        return [sensitive]
-    return list(sensitive)
-
-
 def split_sensitive(X, keys):
     """Split X into its features and its sensitive columns.
 

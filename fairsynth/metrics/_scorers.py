@@ -13,6 +13,7 @@ from sklearn.metrics import get_scorer, make_scorer
 from sklearn.metrics._scorer import _BaseScorer
 
 from ._fairness import FAIRNESS_METRICS
+from ._validation import sensitive_keys
 
 UNKNOWN_METRIC = "Unknown fairness metric {metric!r}; use one of {names}."
 MISSING_SENSITIVE_COLUMN = (
@@ -59,14 +60,18 @@ def _sign(kind):
 
 
 def _sensitive_values(X, sensitive):
+    """Return the sensitive column(s) of ``X``, always as a 2-D selection."""
+    if sensitive is None:
+        # No column is named and no values were routed, so there are no groups.
+        raise ValueError(MISSING_SENSITIVE_COLUMN.format(column=None))
+    keys = sensitive_keys(sensitive)
     if hasattr(X, "columns"):
-        names = sensitive if isinstance(sensitive, list) else [sensitive]
-        for name in names:
-            if name not in X.columns:
-                raise ValueError(MISSING_SENSITIVE_COLUMN.format(column=name))
-        return X[sensitive]
-    # NumPy input: ``sensitive`` holds column indices.
-    return np.asarray(X)[:, sensitive]
+        for key in keys:
+            if key not in X.columns:
+                raise ValueError(MISSING_SENSITIVE_COLUMN.format(column=key))
+        return X[keys]
+    # NumPy input: the keys are column indices.
+    return np.asarray(X)[:, keys]
 
 
 class _FairnessScorer(_BaseScorer):
@@ -127,9 +132,10 @@ def make_fairness_scorer(metric, *, sensitive, **kwargs):
         A name such as ``"demographic_parity_difference"``, or one of the metric
         functions of :mod:`fairsynth.metrics` (not ``label_risk_*``, which need no
         model).
-    sensitive : str, int or list
+    sensitive : str, int, list or tuple
         The sensitive column(s) of the X being scored: names for a DataFrame,
-        integer indices for a NumPy array. A list means intersectional groups.
+        integer indices for a NumPy array. A list or tuple of several columns
+        means intersectional groups.
     **kwargs
         Passed to the metric, e.g. ``method="to_overall"`` or ``pos_label``.
 
@@ -168,7 +174,7 @@ def make_tradeoff_scorer(
         ``f(y_true, y_pred)`` (wrapped with :func:`sklearn.metrics.make_scorer`).
     fairness : str or callable, default="demographic_parity_difference"
         A fairness metric, as in :func:`make_fairness_scorer`.
-    sensitive : str, int or list
+    sensitive : str, int, list or tuple
         The sensitive column(s) of X, as in :func:`make_fairness_scorer`.
     weight : float, default=1.0
         The price of one unit of unfairness in units of utility.

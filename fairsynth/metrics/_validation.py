@@ -254,6 +254,29 @@ def _factorize(column):
         return pd.factorize(values)
 
 
+def sensitive_keys(sensitive):
+    """Return the sensitive column(s) as a list of names or indices.
+
+    The one reading of a ``sensitive`` parameter, shared by the scorers and the
+    estimators, so that a list and a tuple both mean several columns everywhere.
+
+    Parameters
+    ----------
+    sensitive : str, int, list, tuple or None
+        One column name (or index), several of them, or ``None`` for none.
+
+    Returns
+    -------
+    list
+        The column names or indices; empty for ``None``.
+    """
+    if sensitive is None:
+        return []
+    if isinstance(sensitive, (list, tuple)):
+        return list(sensitive)
+    return [sensitive]
+
+
 def check_group_support(denominators, groups, *, rate, pos_label):
     """Raise if a group has no rows to compute a conditional rate on.
 

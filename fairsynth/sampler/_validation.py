@@ -8,6 +8,8 @@ from imblearn.utils import check_target_type
 from sklearn.utils import check_array
 from sklearn.utils.multiclass import type_of_target
 
+from ..metrics._validation import sensitive_keys
+
 # More groups than this is almost always a continuous or identifier column passed by
 # mistake, and would leave most cells too small to learn.
 MAX_GROUPS_PER_COLUMN = 20
@@ -97,11 +99,9 @@ def restore_target(values, target_info):
 
 def resolve_sensitive(sensitive, frame):
     """Return the sensitive column labels, checked against the columns of X."""
-    if sensitive is None:
-        return []
-    names = sensitive if isinstance(sensitive, (list, tuple)) else [sensitive]
+    names = sensitive_keys(sensitive)
     if len(set(names)) != len(names):
-        raise ValueError(f"sensitive lists a column twice: {list(names)}.")
+        raise ValueError(f"sensitive lists a column twice: {names}.")
     missing = [name for name in names if name not in frame.columns]
     if missing:
         hint = (
@@ -117,7 +117,7 @@ def resolve_sensitive(sensitive, frame):
         raise ValueError(
             "X has no columns besides the sensitive ones; there is nothing to generate."
         )
-    return list(names)
+    return names
 
 
 def check_sensitive_values(frame, sensitive):

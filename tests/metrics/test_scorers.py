@@ -137,6 +137,34 @@ def test_cross_validate(data):
     assert np.all((scores["test_eo"] >= 0) & (scores["test_eo"] <= 1))
 
 
+def test_tuple_of_sensitive_columns_scores_like_a_list(data):
+    X, y = data
+    sex = np.random.default_rng(2).choice(["f", "m"], len(X))
+    X = X.assign(sex=sex)
+    model = _model().fit(X, y)
+    expected = demographic_parity_difference(
+        y, model.predict(X), sensitive_features=X[["group", "sex"]]
+    )
+    as_tuple, as_list = (
+        make_fairness_scorer("demographic_parity_difference", sensitive=sensitive)
+        for sensitive in (("group", "sex"), ["group", "sex"])
+    )
+    assert as_tuple(model, X, y) == as_list(model, X, y) == -expected
+    tuple_scores, list_scores = (
+        cross_validate(_model(), X, y, cv=3, scoring=scorer)["test_score"]
+        for scorer in (as_tuple, as_list)
+    )
+    np.testing.assert_array_equal(tuple_scores, list_scores)
+    numeric = X.assign(group=X["group"].cat.codes, sex=sex == "f").to_numpy()
+    array_model = make_pipeline(
+        ColumnTransformer([("num", "passthrough", [0, 1])]), LogisticRegression()
+    ).fit(numeric, y)
+    by_tuple, by_list = (
+        make_tradeoff_scorer(sensitive=sensitive) for sensitive in ((2, 3), [2, 3])
+    )
+    assert by_tuple(array_model, numeric, y) == by_list(array_model, numeric, y)
+
+
 def test_routed_sensitive_features_replace_the_column(data):
     X, y = data
     shuffled = np.random.default_rng(1).permutation(X["group"].to_numpy())
