@@ -9,6 +9,7 @@ from ._io import (
     CLIError,
     check_columns,
     check_output,
+    check_same_columns,
     load_model,
     read_table,
     save_model,
@@ -104,6 +105,12 @@ def with_target(X, y, target, position=None):
     return table
 
 
+def added_rows(cell_counts):
+    """Describe the rows a resample added: generated ones, then copies of real ones."""
+    generated, copied = cell_counts["n_generated"].sum(), cell_counts["n_copied"].sum()
+    return f"{generated} generated" + (f", {copied} copied" if copied else "")
+
+
 def resample(args):
     """Fit a sampler on a table and write the resampled table."""
     outputs = [args.output, *([args.save_model] if args.save_model else [])]
@@ -119,8 +126,7 @@ def resample(args):
     write_table(with_target(X_res, y_res, args.target, position), args.output)
     say(sampler.cell_counts_.to_string(index=False))
     say(
-        f"Wrote {len(X_res)} rows ({len(X_res) - len(X) * args.keep_real} generated) "
-        f"to {args.output}"
+        f"Wrote {len(X_res)} rows ({added_rows(sampler.cell_counts_)}) to {args.output}"
     )
     if args.save_model:
         save_model(sampler, args.save_model)
@@ -137,7 +143,7 @@ def parse_groups(items, sampler):
         column = match_value(
             name, sampler.sensitive_, "a sensitive column of the model"
         )
-        values = sampler._values[sampler.sensitive_.index(column)]
+        values = sampler.sensitive_values_[sampler.sensitive_.index(column)]
         groups[column] = match_value(text, values, f"a group of {column!r}")
     return groups
 
@@ -178,10 +184,7 @@ def report(args):
     check_report_dir(args.out, force=args.force)
     real = load_labelled(args.real, args.target, args.sensitive)
     synthetic = load_labelled(args.synthetic, args.target, args.sensitive)
-    if list(synthetic.columns) != list(real.columns):
-        raise CLIError(
-            f"{args.synthetic}: its columns differ from those of {args.real}."
-        )
+    check_same_columns(synthetic, args.synthetic, real, args.real)
     pos_label = positive_label(real, args.target, args.pos_label)
     series = {
         "real": (real[args.target], None, real),

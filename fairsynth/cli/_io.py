@@ -4,13 +4,13 @@ Every write goes to a temporary file beside the target and is moved into place o
 when complete, so an error or a Ctrl-C never leaves a half-written file behind.
 """
 
-import contextlib
 import os
 import pickle
-import tempfile
 from pathlib import Path
 
 import pandas as pd
+
+from .._files import atomic_path
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -60,14 +60,40 @@ def read_table(path):
     return frame
 
 
+def _names(columns):
+    return ", ".join(map(repr, columns))
+
+
 def check_columns(frame, names, path, option):
     """Every name in ``names`` must be a column of ``frame``."""
     missing = [name for name in names if name not in frame.columns]
     if missing:
         raise CLIError(
-            f"{path}: no column {', '.join(map(repr, missing))} (from {option}); "
+            f"{path}: no column {_names(missing)} (from {option}); "
             f"the columns are {', '.join(map(str, frame.columns))}."
         )
+
+
+def check_same_columns(frame, path, reference, reference_path):
+    """``frame`` must have the columns of ``reference``, in any order.
+
+    The report's metrics and figures align columns by name, so only the set of
+    names must match.
+    """
+    missing = [name for name in reference.columns if name not in frame.columns]
+    unexpected = [name for name in frame.columns if name not in reference.columns]
+    if not (missing or unexpected):
+        return
+    problems = [
+        *([f"missing {_names(missing)}"] if missing else []),
+        *([f"unexpected {_names(unexpected)}"] if unexpected else []),
+    ]
+    raise CLIError(
+        f"{path}: its columns differ from those of {reference_path}: "
+        f"{'; '.join(problems)}. Generate it with a model trained on "
+        f"{reference_path}, or rename or drop columns so that both tables have "
+        "the same ones (in any order)."
+    )
 
 
 def check_output(path, *, force, inputs=()):
@@ -82,34 +108,6 @@ def check_output(path, *, force, inputs=()):
         raise CLIError(f"{path}: the folder {path.parent} does not exist.")
     if not os.access(path.parent, os.W_OK):
         raise CLIError(f"{path}: cannot write to the folder {path.parent}.")
-
-
-def file_mode():
-    """Return the permissions of a new file under the current umask.
-
-    mkstemp creates files readable by their owner only; outputs are meant to be
-    shared like any other file.
-    """
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-@contextlib.contextmanager
-def atomic_path(path):
-    """Yield a temporary path beside ``path``; move it onto ``path`` on success."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".part"
-    )
-    os.close(handle)
-    try:
-        yield temporary
-        os.chmod(temporary, file_mode())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def write_table(frame, path):

@@ -107,9 +107,10 @@ def _demo_parser(subparsers):
     parser.add_argument(
         "--quick",
         action="store_true",
-        help=f"{QUICK['rows']} rows and {QUICK['epochs']} epochs "
-        "(under a minute) instead of all training rows and "
-        f"{DEFAULT['epochs']} epochs (about two minutes)",
+        help=f"train on {QUICK['rows']} random rows for {QUICK['epochs']} epochs "
+        f"instead of all training rows for {DEFAULT['epochs']} epochs: several "
+        "times faster, for a first look, but the shorter-trained GAN does less "
+        "for fairness",
     )
     parser.add_argument(
         "--rows", type=int, metavar="N", help="training rows drawn from Adult"

@@ -3,10 +3,10 @@
 import base64
 import html
 import io
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .._files import atomic_path
 
 DPI = 100
 STYLE = """
@@ -84,28 +84,10 @@ def report_files(out_dir, sections):
     return [out_dir / "report.html", *(out_dir / f"{stem}.png" for stem in stems)]
 
 
-def _file_mode():
-    """Return the permissions of a new file under the current umask.
-
-    mkstemp creates files readable by their owner only; a report is meant to be
-    shared like any other file.
-    """
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
 def _write_atomic(path, data):
-    """Write bytes to a temporary file beside ``path``, then move it into place."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.chmod(temporary, _file_mode())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write bytes to ``path`` through a temporary file beside it."""
+    with atomic_path(path) as temporary:
+        Path(temporary).write_bytes(data)
 
 
 def write_report(out_dir, title, sections, *, intro="", force=False):

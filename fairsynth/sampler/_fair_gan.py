@@ -140,8 +140,16 @@ class FairGANSampler(BaseOverSampler):
         Hidden width of the fairness adversary and of the cell classifier.
     critic_steps : int, default=1
         Critic updates per generator update.
+    adversary_steps : int, default=5
+        Fairness-adversary updates per generator update (when it trains); a single
+        one lets the generator hide the group from that adversary alone.
     gp_weight : float, default=10.0
         Weight of the critic's gradient penalty.
+    tau : float, default=0.2
+        Gumbel-softmax temperature of the categorical columns during training.
+    average_decay : float, default=0.995
+        Decay of the moving average of the generator's weights that rows are
+        sampled from; 0 samples from the last weights, which vary more.
     device : str, default="auto"
         Torch device; ``"auto"`` picks CUDA when it is available.
     random_state : int, RandomState instance or None, default=None
@@ -163,6 +171,10 @@ class FairGANSampler(BaseOverSampler):
         Class labels.
     groups_ : list
         Sensitive groups: values, or tuples of values with several columns.
+    sensitive_ : list
+        The sensitive columns.
+    sensitive_values_ : list of ndarray
+        The values each sensitive column takes, in the order of ``sensitive_``.
     encoder_ : TabularEncoder
         The encoding of the non-sensitive columns.
     net_ : fairsynth.gan.FairGANNet
@@ -218,7 +230,10 @@ class FairGANSampler(BaseOverSampler):
         "noise_dim": [Interval(Integral, 1, None, closed="left")],
         "adversary_hidden": [Interval(Integral, 1, None, closed="left")],
         "critic_steps": [Interval(Integral, 1, None, closed="left")],
+        "adversary_steps": [Interval(Integral, 1, None, closed="left")],
         "gp_weight": [Interval(Real, 0, None, closed="left")],
+        "tau": [Interval(Real, 0, None, closed="neither")],
+        "average_decay": [Interval(Real, 0, 1, closed="left")],
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -245,7 +260,10 @@ class FairGANSampler(BaseOverSampler):
         noise_dim=32,
         adversary_hidden=64,
         critic_steps=1,
+        adversary_steps=5,
         gp_weight=10.0,
+        tau=0.2,
+        average_decay=0.995,
         device="auto",
         random_state=None,
         verbose=0,
@@ -268,7 +286,10 @@ class FairGANSampler(BaseOverSampler):
         self.noise_dim = noise_dim
         self.adversary_hidden = adversary_hidden
         self.critic_steps = critic_steps
+        self.adversary_steps = adversary_steps
         self.gp_weight = gp_weight
+        self.tau = tau
+        self.average_decay = average_decay
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -427,12 +448,14 @@ class FairGANSampler(BaseOverSampler):
         check_sensitive_values(frame, sensitive)
         cells = index_cells(frame, labels, sensitive)
         if not reset:
-            check_same_cells(cells, self.classes_, self._values, self._group_codes)
+            check_same_cells(
+                cells, self.classes_, self.sensitive_values_, self._group_codes
+            )
         self._container, self._target_info = container, target_info
         self.sensitive_, self._template = sensitive, frame.iloc[:0]
         (
             self.classes_,
-            self._values,
+            self.sensitive_values_,
             self._group_codes,
             self._counts,
             group_ids,
@@ -475,7 +498,9 @@ class FairGANSampler(BaseOverSampler):
         return PARITY_FOCUS if parity else 0.0
 
     def _group_key(self, codes):
-        values = tuple(values[c] for values, c in zip(self._values, codes, strict=True))
+        values = tuple(
+            values[c] for values, c in zip(self.sensitive_values_, codes, strict=True)
+        )
         return values[0] if len(values) == 1 else (values or None)
 
     def _resolve_targets(self, labels, frame):
@@ -535,7 +560,7 @@ class FairGANSampler(BaseOverSampler):
         group_ids, class_codes = np.divmod(cell_ids, len(self.classes_))
         codes = np.column_stack([self._group_codes[group_ids], class_codes])
         self.net_ = train_net(
-            self, encoded, codes, group_ids, [len(v) for v in self._values]
+            self, encoded, codes, group_ids, [len(v) for v in self.sensitive_values_]
         )
 
     # ----------------------------------------------------------------- sampling
@@ -561,7 +586,7 @@ class FairGANSampler(BaseOverSampler):
                     f"groups names {name!r}, which is not a sensitive column; the "
                     f"sensitive columns are {self.sensitive_}."
                 )
-            values = self._values[self.sensitive_.index(name)]
+            values = self.sensitive_values_[self.sensitive_.index(name)]
             if value not in values:
                 raise ValueError(
                     f"{value!r} is not a group of {name!r}; the groups seen in fit "
@@ -618,7 +643,7 @@ class FairGANSampler(BaseOverSampler):
             codes, class_codes = codes[keep], class_codes[keep]
         frame.columns = self._feature_columns
         for j, name in enumerate(self.sensitive_):
-            values = np.asarray(self._values[j], dtype=object)
+            values = np.asarray(self.sensitive_values_[j], dtype=object)
             frame[name] = values[codes[:, j]]
         frame = frame[list(self._template.columns)].astype(
             self._template.dtypes.to_dict()

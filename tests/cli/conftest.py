@@ -1,3 +1,6 @@
+import contextlib
+import io
+
 import pytest
 from threadpoolctl import threadpool_limits
 
@@ -20,18 +23,23 @@ def table():
 
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory, table):
-    """The same small table as CSV and Parquet, and a fitted model from resample."""
+    """The same small table as CSV and Parquet, and a fitted model from resample.
+
+    What resample printed is kept in ``resample.out``.
+    """
     folder = tmp_path_factory.mktemp("data")
     table.to_csv(folder / "data.csv", index=False)
     table.to_parquet(folder / "data.parquet", index=False)
-    code = main(
-        [
-            "resample", str(folder / "data.csv"), "--target", "label",
-            "--sensitive", "group", "-o", str(folder / "resampled.csv"),
-            "--epochs", "1", "--quiet", "--save-model", str(folder / "model.pkl"),
-            "--parity-strength", "1.5", "--boundary-focus", "2",
-            "--copy-share", "0.5",
-        ]
-    )  # fmt: skip
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        code = main(
+            [
+                "resample", str(folder / "data.csv"), "--target", "label",
+                "--sensitive", "group", "-o", str(folder / "resampled.csv"),
+                "--epochs", "1", "--quiet", "--save-model", str(folder / "model.pkl"),
+                "--parity-strength", "1.5", "--boundary-focus", "2",
+                "--copy-share", "0.5",
+            ]
+        )  # fmt: skip
+    (folder / "resample.out").write_text(printed.getvalue())
     assert code == 0
     return folder

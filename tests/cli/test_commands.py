@@ -72,6 +72,11 @@ def test_resample_writes_the_resampled_table(data_dir, table):
     assert (sampler.parity_strength, sampler.boundary_focus) == (1.5, 2.0)
     assert sampler.copy_share == 0.5 and sampler.cell_counts_["n_copied"].sum() > 0
     assert len(written) == sampler.cell_counts_["n_total"].sum()
+    generated, copied = sampler.cell_counts_[["n_generated", "n_copied"]].sum()
+    assert (
+        f"Wrote {len(written)} rows ({generated} generated, {copied} copied) to "
+        in (data_dir / "resample.out").read_text()
+    )
     assert list(written.columns) == list(table.columns)
     # Real rows come first, unchanged.
     pd.testing.assert_frame_equal(
@@ -91,7 +96,8 @@ def test_resample_parquet_keeps_categories(data_dir, table, capsys, tmp_path):
     written = pd.read_parquet(out)
     assert len(written) == len(table)
     assert written.dtypes.to_dict() == table.dtypes.to_dict()
-    assert f"to {out}" in stdout
+    # Without the real rows there is nothing to copy, so copies go unmentioned.
+    assert f"Wrote {len(table)} rows ({len(table)} generated) to {out}" in stdout
 
 
 def test_sample_fixes_group_and_label(data_dir, capsys, tmp_path):
@@ -109,9 +115,12 @@ def test_sample_fixes_group_and_label(data_dir, capsys, tmp_path):
 
 
 def test_report_writes_html_and_pngs(data_dir, capsys, tmp_path):
-    out = tmp_path / "report"
+    out, synthetic = tmp_path / "report", tmp_path / "reordered.csv"
+    # The columns need not come in the same order as in the real table.
+    resampled = pd.read_csv(data_dir / "resampled.csv")
+    resampled[resampled.columns[::-1]].to_csv(synthetic, index=False)
     code, _, err = run(
-        capsys, "report", data_dir / "data.csv", data_dir / "resampled.csv",
+        capsys, "report", data_dir / "data.csv", synthetic,
         "--target", "label", "--sensitive", "group", "--out", out,
         "--model", data_dir / "model.pkl",
     )  # fmt: skip

@@ -6,8 +6,8 @@ import sys
 import pandas as pd
 import pytest
 
+from fairsynth._files import atomic_path
 from fairsynth.cli import main
-from fairsynth.cli._io import atomic_path
 
 
 def run(capsys, *argv):
@@ -127,6 +127,22 @@ def test_existing_report_needs_force(capsys, data_dir, tmp_path):
     assert_one_line_error(code, err, "report.html: already exists")
 
 
+def test_report_names_the_columns_that_differ(capsys, data_dir, tmp_path):
+    synthetic = tmp_path / "synthetic.csv"
+    table = pd.read_csv(data_dir / "data.csv")
+    table.rename(columns={"num_0": "age"}).to_csv(synthetic, index=False)
+    code, _, err = run(capsys, "report", data_dir / "data.csv", synthetic,
+                       "--target", "label", "--sensitive", "group",
+                       "--out", tmp_path / "report")  # fmt: skip
+    assert_one_line_error(
+        code,
+        err,
+        "synthetic.csv: its columns differ from those of",
+        "missing 'num_0'; unexpected 'age'.",
+        "rename or drop columns",
+    )
+
+
 def test_debug_shows_the_traceback(capsys, tmp_path):
     code, _, err = run(capsys, "--debug", *resample_args(tmp_path / "no.csv", "o.csv"))
     assert code == 1
@@ -139,6 +155,17 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
             file.write("half")
         raise RuntimeError
     assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_write_follows_the_umask(tmp_path):
+    previous = os.umask(0o027)
+    try:
+        with atomic_path(tmp_path / "o.csv") as temporary, open(temporary, "w") as f:
+            f.write("done")
+    finally:
+        os.umask(previous)
+    assert [p.name for p in tmp_path.iterdir()] == ["o.csv"]
+    assert (tmp_path / "o.csv").stat().st_mode & 0o777 == 0o640
 
 
 def test_ctrl_c_during_training_writes_nothing(data_dir, tmp_path):

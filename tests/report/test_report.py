@@ -1,3 +1,4 @@
+import os
 import shutil
 import subprocess
 
@@ -104,6 +105,18 @@ def test_write_report_is_self_contained(tables, tmp_path):
     with pytest.raises(FileExistsError, match="already exists"):
         write_report(tmp_path / "out", "again", sections)
     write_report(tmp_path / "out", "again", sections, force=True)
+
+
+def test_write_report_files_follow_the_umask(tmp_path):
+    sections = [Section("Tables", tables={"scores": pd.DataFrame({"v": [0.5]})})]
+    previous = os.umask(0o027)
+    try:
+        path = write_report(tmp_path, "Report", sections)
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == 0o640
+    # The temporary file was moved into place, not left beside the report.
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
 
 
 @pytest.mark.skipif(

@@ -327,6 +327,19 @@ def test_every_hyperparameter_is_settable():
     )
 
 
+def test_training_hyperparameters_reach_the_net(biased):
+    X, y = biased
+    chosen = {
+        "critic_steps": 2,
+        "adversary_steps": 3,
+        "gp_weight": 5.0,
+        "tau": 0.5,
+        "average_decay": 0.9,
+    }
+    net = tiny_sampler(**chosen).fit(X, y).net_
+    assert {name: getattr(net, name) for name in chosen} == chosen
+
+
 def test_losses_go_to_history(fitted):
     sampler, _, _ = fitted
     last = sampler.net_.history[-1]
