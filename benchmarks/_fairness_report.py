@@ -22,9 +22,10 @@ METRICS = [
 ]
 # The two mitigations fairsynth must strictly dominate.
 STRICT = ("reweighing", "cell_smote")
-# Mitigations that read the sensitive column at prediction time: a model trained on
+# Mitigations that read the sensitive column at prediction time (a threshold per
+# group; the group's share subtracted from every feature): a model trained on
 # resampled data never sees it, so these face a limit no resampler can lift.
-GROUP_AWARE = ("threshold_dp",)
+GROUP_AWARE = ("threshold_dp", "correlation_remover")
 MARKERS = {"logistic": "o", "gradient_boosting": "s", "adversarial_nn": "D"}
 SHORT_MODELS = {"logistic": "LR", "gradient_boosting": "GB", "adversarial_nn": "NN"}
 
