@@ -406,8 +406,8 @@ def main():
     quick = "_quick" if args.quick else ""
     # A run on some of the datasets writes tables of its own, beside the full ones;
     # the plots are named by dataset already.
-    every = set(args.datasets) == set(DATASETS)
-    subset = "" if every else "_" + "_".join(args.datasets)
+    all_datasets = set(args.datasets) == set(DATASETS)
+    subset = "" if all_datasets else "_" + "_".join(args.datasets)
     table, extra, sections = report(rows, cfg, quick)
     notes += [
         f"Total runtime: {minutes:.1f} minutes on this machine.",

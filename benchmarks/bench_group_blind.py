@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from _baselines import threshold_optimizer
 from _common import drop_sensitive_model, evaluate, parser, write_results
+from _fairness_report import fmt
 from sklearn.model_selection import cross_val_predict
 
 from fairsynth.datasets import load_adult
@@ -110,21 +111,19 @@ def attribute_rows(attribute, seed, data, steps):
 
 def summary(rows):
     """Mean ± standard deviation over seeds of every attribute and method."""
-    frame = pd.DataFrame(rows)
-    grouped = frame.groupby(["attribute", "method"], sort=False)
-    mean, std = grouped.mean(numeric_only=True), grouped.std(numeric_only=True)
+    grouped = pd.DataFrame(rows).groupby(["attribute", "method"], sort=False)
+    mean, std = grouped.mean(), grouped.std().fillna(0.0)
     return [
         {
-            "attribute": attribute,
-            "method": method,
-            "seeds": int(grouped.size()[(attribute, method)]),
+            "attribute": key[0],
+            "method": key[1],
+            "seeds": int(n_seeds),
             **{
-                metric: f"{mean.loc[(attribute, method), metric]:.4f} ± "
-                f"{np.nan_to_num(std.loc[(attribute, method), metric]):.4f}"
+                metric: fmt(mean.loc[key, metric], std.loc[key, metric])
                 for metric in ("accuracy", "dp_difference")
             },
         }
-        for attribute, method in grouped.size().index
+        for key, n_seeds in grouped.size().items()
     ]
 
 
