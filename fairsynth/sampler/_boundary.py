@@ -73,7 +73,7 @@ def choose_contrary_rows(ranker, encoded, cell_ids, wanted, n_classes, focus, rn
         The chosen candidates, in their original order.
     """
     contrary = contrary_probability(ranker, encoded, cell_ids, n_classes)
-    weights = np.maximum(contrary, 1e-12) ** focus
+    weights = _weights(contrary, focus)
     # The largest u ** (1 / w) form a weighted sample without replacement.
     keys = np.log(rng.random_sample(len(encoded))) / weights
     chosen = [
@@ -108,13 +108,22 @@ def draw_copies(contrary, cell_ids, wanted, focus, rng):
     ndarray of int
         Positions of the rows to copy, cell by cell.
     """
-    weights = np.maximum(contrary, 1e-12) ** focus
+    weights = _weights(contrary, focus)
     drawn = [
         rng.choice(rows, size=n, p=weights[rows] / weights[rows].sum())
         for rows, n in zip(_rows_by_cell(cell_ids, len(wanted)), wanted, strict=True)
         if n
     ]
     return np.concatenate(drawn) if drawn else np.zeros(0, dtype=np.int64)
+
+
+def _weights(contrary, focus):
+    """``contrary ** focus``, floored so that no weight is 0.
+
+    A row the ranker rules out stays drawable, and a cell whose rows it all rules
+    out still has weights to divide by.
+    """
+    return np.maximum(contrary, 1e-12) ** focus
 
 
 def _rows_by_cell(cell_ids, n_cells):

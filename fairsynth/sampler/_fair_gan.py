@@ -377,17 +377,17 @@ class FairGANSampler(BaseOverSampler):
                 f"{sorted(GENERATION_PARAMS)}."
             )
         frame, labels, cell_ids = self._read(X, y, reset=False)
-        self._fit_ranker(frame, cell_ids)
-        return self._resample(frame, labels, cell_ids)
+        encoded = self._fit_ranker(frame, cell_ids)
+        return self._resample(frame, labels, cell_ids, encoded)
 
-    def _resample(self, frame, labels, cell_ids):
+    def _resample(self, frame, labels, cell_ids, encoded):
         """Return the real rows (unless ``keep_real=False``), copies, then generated."""
         copied = self._copied_cells()
         new_frame, new_labels = self._generate(
             self._added_cells() - copied, focus=self._added_rows_focus()
         )
         if self.keep_real:
-            copies = self._copy_rows(frame, cell_ids, copied)
+            copies = self._copy_rows(cell_ids, copied, encoded)
             new_frame = pd.concat(
                 [frame, frame.iloc[copies], new_frame], ignore_index=True
             )
@@ -431,7 +431,7 @@ class FairGANSampler(BaseOverSampler):
         self._fit_ranker(frame, cell_ids, encoded=encoded)
         self._train(encoded, cell_ids)
         self._trained_params = self.get_params(deep=False)
-        return frame, labels, cell_ids
+        return frame, labels, cell_ids, encoded
 
     def _read(self, X, y, *, reset):
         """Validate ``X`` and ``y``, index their cells, and work out the targets.
@@ -477,14 +477,17 @@ class FairGANSampler(BaseOverSampler):
     def _fit_ranker(self, frame, cell_ids, *, encoded=None):
         """Fit the cell ranker of ``boundary_focus``, where a focus applies.
 
-        ``encoded`` is ``frame`` encoded, when the caller has it already.
+        ``encoded`` is ``frame`` encoded, when the caller has it already. Returns
+        the encoded rows, so that the copies are ranked without encoding again
+        (None when no focus applies and nothing was encoded).
         """
         self._ranker = None
         if not self._added_rows_focus():
-            return
+            return encoded
         if encoded is None:
             encoded = self.encoder_.transform(self._features(frame))
         self._ranker = fit_ranker(encoded, cell_ids)
+        return encoded
 
     def _added_rows_focus(self):
         """``boundary_focus`` where it applies (rows added to real ones), resolved."""
@@ -564,14 +567,16 @@ class FairGANSampler(BaseOverSampler):
         )
 
     # ----------------------------------------------------------------- sampling
-    def _copy_rows(self, frame, cell_ids, copied):
-        """Positions of the real rows to copy: ``copied`` per cell (``copy_share``)."""
+    def _copy_rows(self, cell_ids, copied, encoded):
+        """Positions of the real rows to copy: ``copied`` per cell (``copy_share``).
+
+        ``encoded`` holds the real rows as the ranker read them.
+        """
         if not copied.any():
             return np.zeros(0, dtype=np.int64)
         focus = self._added_rows_focus()
-        contrary = np.ones(len(frame))
+        contrary = np.ones(len(cell_ids))
         if focus:
-            encoded = self.encoder_.transform(self._features(frame))
             contrary = contrary_probability(
                 self._ranker, encoded, cell_ids, len(self.classes_)
             )
