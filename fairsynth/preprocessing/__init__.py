@@ -1,10 +1,12 @@
-"""An invertible encoding of mixed-type tables, with the spans a generator needs.
+"""Invertible codes of mixed-type tables for the generators; torch-free.
 
-Torch-free: the networks in :mod:`fairsynth.nn` read :attr:`TabularEncoder.spans_` to
-pick each output block's activation.
+:class:`TabularTokenizer` gives the generator one token per column;
+:class:`TabularEncoder` gives models a float matrix, with the :class:`Span` of each
+column.
 """
 
 from ._encoder import TabularEncoder
 from ._spans import Span
+from ._tokenizer import TabularTokenizer
 
-__all__ = ["Span", "TabularEncoder"]
+__all__ = ["Span", "TabularEncoder", "TabularTokenizer"]

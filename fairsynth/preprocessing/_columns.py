@@ -131,18 +131,26 @@ class NumericColumn:
         if self.integral:
             values = np.rint(values)
         missing = block[:, 1:].argmax(axis=1) == 1 if self.has_missing else None
-        if isinstance(self.dtype, np.dtype):
-            if missing is not None:
-                values[missing] = np.nan
-            return pd.Series(values.astype(self.dtype, copy=False), copy=False)
-        array = pd.array(values, dtype=self.dtype)
+        return numeric_series(values, missing, self.dtype)
+
+
+def numeric_series(values, missing, dtype):
+    """Return float ``values`` as a Series of ``dtype``, missing where ``missing``."""
+    if isinstance(dtype, np.dtype):
         if missing is not None:
-            array[missing] = pd.NA
-        return pd.Series(array, copy=False)
+            values[missing] = np.nan
+        return pd.Series(values.astype(dtype, copy=False), copy=False)
+    array = pd.array(values, dtype=dtype)
+    if missing is not None:
+        array[missing] = pd.NA
+    return pd.Series(array, copy=False)
 
 
-def fit_numeric(name, series, *, n_quantiles, subsample, random_state):
-    """Learn a :class:`NumericColumn` from ``series``."""
+def observed_values(name, series):
+    """Return a numeric column's floats, its missing mask and its observed values.
+
+    Raises when nothing is observed or a value is infinite.
+    """
     values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     missing = np.isnan(values)
     observed = values[~missing]
@@ -150,11 +158,22 @@ def fit_numeric(name, series, *, n_quantiles, subsample, random_state):
         raise ValueError(ALL_MISSING.format(column=name))
     if not np.isfinite(observed).all():
         raise ValueError(NOT_FINITE.format(column=name))
+    return values, missing, observed
+
+
+def draw_subsample(observed, size, random_state):
+    """At most ``size`` of the ``observed`` values, drawn without replacement."""
+    if observed.size > size:
+        return random_state.choice(observed, size=size, replace=False)
+    return observed
+
+
+def fit_numeric(name, series, *, n_quantiles, subsample, random_state):
+    """Learn a :class:`NumericColumn` from ``series``."""
+    _, missing, observed = observed_values(name, series)
     # Integer-valued floats (ints that became float through NaN) are decoded rounded.
     integral = bool(np.all(observed == np.rint(observed)))
-    sample = observed
-    if observed.size > subsample:
-        sample = random_state.choice(observed, size=subsample, replace=False)
+    sample = draw_subsample(observed, subsample, random_state)
     n_knots = max(2, min(n_quantiles, sample.size))
     knots = np.quantile(sample, np.linspace(0.0, 1.0, n_knots))
     # The subsample may miss the extremes, and decoded values must reach them.
@@ -222,6 +241,10 @@ class CategoricalColumn:
 
     def encode(self, series, out):
         """Write the one-hot codes of ``series`` into ``out``, a ``(n, width)`` view."""
+        _one_hot(out, self.tokens(series))
+
+    def tokens(self, series):
+        """Return each value's slot: its category's position, missing values last."""
         _check_kind(self.name, series, CATEGORICAL)
         if isinstance(series.dtype, pd.CategoricalDtype):
             # Look up the few categories, not every row.
@@ -236,12 +259,18 @@ class CategoricalColumn:
             raise ValueError(UNSEEN_CATEGORIES.format(column=self.name, values=values))
         if not self.has_missing and missing.any():
             raise ValueError(UNEXPECTED_MISSING.format(column=self.name))
-        _one_hot(out, np.where(missing, len(self.categories), codes))
+        return np.where(missing, len(self.categories), codes)
 
     def decode(self, block):
         """Return the column's values, a Series, from its ``(n, width)`` block."""
-        codes = block.argmax(axis=1)
-        codes[codes == len(self.categories)] = -1
+        return self.decode_tokens(block.argmax(axis=1))
+
+    def decode_tokens(self, tokens, offsets=None):
+        """Return the column's values, a Series, from their slots (see ``tokens``).
+
+        ``offsets`` are ignored: a category is coded exactly.
+        """
+        codes = np.where(tokens == len(self.categories), -1, tokens)
         if isinstance(self.dtype, pd.CategoricalDtype):
             return pd.Series(pd.Categorical.from_codes(codes, dtype=self.dtype))
         # Converting the few categories, then taking, is faster than converting rows.

@@ -3,37 +3,26 @@
 from numbers import Integral
 
 import numpy as np
-import pandas as pd
-from scipy.sparse import issparse
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils import check_random_state
+from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._columns import NUMERIC, column_kind, fit_categorical, fit_numeric
-from ._derived import find_derived
+from ._table import (  # noqa: F401 (the error messages belong to this API too)
+    BAD_COLUMN_NAMES,
+    EMPTY_TABLE,
+    MISSING_COLUMNS,
+    NOT_2D,
+    SPARSE,
+    WRONG_WIDTH,
+    TableCoder,
+)
 
-# Worded like scikit-learn's own messages, which its estimator checks look for.
-EMPTY_TABLE = (
-    "Found a table with 0 {what} (shape={shape}) while a minimum of 1 is required."
-)
-NOT_2D = (
-    "Expected a pandas DataFrame or a 2-D array; got an array with shape {shape}. "
-    "Reshape your data, e.g. with X.reshape(-1, 1) for a single column."
-)
-SPARSE = "Sparse input is not supported; pass a DataFrame or a dense array."
-WRONG_WIDTH = (
-    "X has {n} features, but TabularEncoder is expecting {n_in} features as input."
-)
-BAD_COLUMN_NAMES = (
-    "Column names must be unique strings; got {names}. Rename the columns first."
-)
-MISSING_COLUMNS = "Columns {columns} were seen at fit time but are missing from X."
 BAD_CODES_SHAPE = "Expected codes of shape (n, {n_out}); got shape {shape}."
 NOT_FINITE_CODES = "The codes contain NaN or infinity; a generator may have diverged."
 
 
-class TabularEncoder(TransformerMixin, BaseEstimator):
+class TabularEncoder(TableCoder):
     """Encode a mixed-type table as a float matrix that can be decoded back.
 
     Numeric columns (ints and floats) get one quantile code in [-1, 1]: monotone, fast
@@ -141,25 +130,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         self : TabularEncoder
             The fitted encoder.
         """
-        frame = _as_frame(X)
-        for axis, what in enumerate(["sample(s)", "feature(s)"]):
-            if frame.shape[axis] == 0:
-                raise ValueError(EMPTY_TABLE.format(what=what, shape=frame.shape))
-        random_state = check_random_state(self.random_state)
-        fitted = {
-            name: self._fit_column(name, frame[name], random_state)
-            for name in frame.columns
-        }
-        self._derived = find_derived(frame, fitted)
-        self.derived_columns_ = {column.name: column.source for column in self._derived}
-        self._columns = [
-            column
-            for name, column in fitted.items()
-            if name not in self.derived_columns_
-        ]
-        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
-        self.n_features_in_ = len(fitted)
-        self.column_kinds_ = {name: column.kind for name, column in fitted.items()}
+        self._fit_columns(X)
         self.spans_ = []
         for column in self._columns:
             self.spans_ += column.spans(self.spans_[-1].stop if self.spans_ else 0)
@@ -192,16 +163,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         Z : ndarray of shape (n_samples, n_features_out_), dtype float32
             Numeric codes in [-1, 1] and one-hot blocks, laid out as in ``spans_``.
         """
-        check_is_fitted(self)
-        frame = _as_frame(X)
-        if not isinstance(X, pd.DataFrame) and frame.shape[1] != self.n_features_in_:
-            # Array columns are matched by position, so the width must agree.
-            raise ValueError(
-                WRONG_WIDTH.format(n=frame.shape[1], n_in=self.n_features_in_)
-            )
-        absent = [name for name in self.feature_names_in_ if name not in frame.columns]
-        if absent:
-            raise ValueError(MISSING_COLUMNS.format(columns=absent))
+        frame = self._checked_frame(X)
         Z = np.zeros((len(frame), self.n_features_out_), dtype=np.float32)
         start = 0
         for column in self._columns:
@@ -239,10 +201,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         for column in self._columns:
             decoded[column.name] = column.decode(Z[:, start : start + column.width])
             start += column.width
-        for column in self._derived:
-            decoded[column.name] = column.decode(decoded[column.source])
-        decoded = {name: decoded[name] for name in self.feature_names_in_}
-        return pd.DataFrame(decoded, index=pd.RangeIndex(len(Z)), copy=False)
+        return self._assemble(decoded, len(Z))
 
     def get_feature_names_out(self, input_features=None):
         """Names of the encoded columns, such as ``age`` and ``workclass=Private``.
@@ -268,18 +227,3 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
-
-
-def _as_frame(X):
-    if isinstance(X, pd.DataFrame):
-        names = list(X.columns)
-        if len(set(names)) != len(names) or not all(isinstance(n, str) for n in names):
-            raise ValueError(BAD_COLUMN_NAMES.format(names=names))
-        return X
-    if issparse(X):
-        raise TypeError(SPARSE)
-    array = np.asarray(X)
-    if array.ndim != 2:
-        raise ValueError(NOT_2D.format(shape=array.shape))
-    columns = [f"x{i}" for i in range(array.shape[1])]
-    return pd.DataFrame(array, columns=columns).infer_objects()

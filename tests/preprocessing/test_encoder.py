@@ -394,7 +394,9 @@ def test_array_of_wrong_width_is_refused():
     encoder = TabularEncoder().fit(np.zeros((3, 2)))
     with pytest.raises(ValueError) as error:
         encoder.transform(np.zeros((3, 3)))
-    assert str(error.value) == _message(encoder_module.WRONG_WIDTH, n=3, n_in=2)
+    assert str(error.value) == _message(
+        encoder_module.WRONG_WIDTH, n=3, estimator="TabularEncoder", n_in=2
+    )
 
 
 def test_sparse_input_is_refused():
