@@ -7,7 +7,6 @@ TINY_GAN = {
     "d_model": 8,
     "n_heads": 2,
     "dim_feedforward": 16,
-    "noise_dim": 8,
     "adversary_hidden": 8,
     "random_state": 0,
 }

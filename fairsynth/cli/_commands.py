@@ -84,7 +84,7 @@ def make_sampler(args, sensitive):
         copy_share=args.copy_share,
         keep_real=args.keep_real,
         lambda_fair=args.lambda_fair,
-        epochs=args.epochs,
+        epochs="auto" if args.epochs is None else args.epochs,
         device=args.device,
         random_state=args.seed,
         verbose=0 if args.quiet else 1,
@@ -119,7 +119,9 @@ def resample(args):
     frame = load_labelled(args.data, args.target, args.sensitive)
     X, y = frame.drop(columns=args.target), frame[args.target]
     sampler = make_sampler(args, args.sensitive)
-    epochs = f"{args.epochs} epoch{'' if args.epochs == 1 else 's'}"
+    epochs = (
+        "default training" if args.epochs is None else f"at most {args.epochs} epochs"
+    )
     say(f"Fitting FairGANSampler on {len(frame)} rows ({epochs})")
     X_res, y_res = fit_resample(sampler, X, y)
     position = list(frame.columns).index(args.target)

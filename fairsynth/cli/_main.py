@@ -14,7 +14,7 @@ EXAMPLES = {
     "audit": "fairsynth audit adult.csv --target income --sensitive sex race "
     "--pred predicted",
     "resample": "fairsynth resample adult.csv --target income --sensitive sex "
-    "-o fair.csv --strategy parity --epochs 10 --save-model sampler.pkl",
+    "-o fair.csv --strategy parity --save-model sampler.pkl",
     "sample": "fairsynth sample sampler.pkl -n 1000 -o women.parquet "
     "--group sex=Female --label 1",
     "report": "fairsynth report adult.csv fair.csv --target income --sensitive sex "
@@ -101,16 +101,16 @@ def _add_training(parser):
 
 
 def _demo_parser(subparsers):
-    from ._demo import DEFAULT, QUICK, demo
+    from ._demo import QUICK, demo
 
     parser = _add_command(subparsers, "demo", demo)
     parser.add_argument(
         "--quick",
         action="store_true",
         help=f"train on {QUICK['rows']} random rows for {QUICK['epochs']} epochs "
-        f"instead of all training rows for {DEFAULT['epochs']} epochs: several "
-        "times faster, for a first look, but the shorter-trained GAN does less "
-        "for fairness",
+        "instead of all training rows for FairGANSampler's default training: "
+        "several times faster, for a first look, but the shorter-trained "
+        "generator does less for fairness",
     )
     parser.add_argument(
         "--rows", type=int, metavar="N", help="training rows drawn from Adult"
@@ -205,9 +205,9 @@ def _add_sampler_options(parser):
     parser.add_argument(
         "--epochs",
         type=int,
-        default=12,
         metavar="N",
-        help="training epochs (default: 12)",
+        help="most training epochs (default: enough for 3,000 training steps; "
+        "training stops earlier once the validation likelihood stops improving)",
     )
 
 

@@ -1,101 +1,74 @@
-"""The skorch net that trains the FairGAN: generator, critic, adversary, classifier."""
+"""The skorch net that trains the FairGAN: by likelihood, then against a critic."""
 
 import copy
+import math
 
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import PassthroughScoring, ProgressBar
+from skorch.callbacks import EpochTimer, PrintLog, ProgressBar
 from torch import nn
 from torch.nn import functional as F
 
-from ..nn import CellClassifier, Critic, FairnessAdversary, Generator
+from ..nn import Critic, FairnessAdversary, Generator
+from ._batches import CellBatches, RowChunks, one_hot_rows, validation_split
 
-# Small groups are drawn more often than their share, but less than uniformly: the
-# square root keeps rare cells learnable without overfitting their few rows.
-GROUP_TEMPERATURE = 0.5
-LOSS_NAMES = ("critic_loss", "adversary_loss", "fairness_penalty", "classifier_loss")
-
-
-class CellBatches:
-    """Mini-batches whose cells follow a product of group and label marginals.
-
-    Drawing group and label independently makes every batch a fair one, so the
-    fairness adversary's best guess on generated rows should be the group prior.
-    Rare groups are drawn more often (tempered marginal) so that they are learned.
-
-    Parameters
-    ----------
-    data : dict of torch.Tensor
-        ``x`` (encoded rows), ``codes`` (conditioning codes, label last) and
-        ``group`` (sensitive group id), on the training device.
-    batch_size : int
-        Rows per batch; an epoch has as many rows as the data.
-    """
-
-    def __init__(self, data, batch_size):
-        self.data, self.batch_size = data, batch_size
-        self.weights = cell_weights(data["group"], data["codes"][:, -1])
-
-    def __len__(self):
-        return -(-len(self.weights) // self.batch_size)
-
-    def __iter__(self):
-        n_rows = len(self.weights)
-        for start in range(0, n_rows, self.batch_size):
-            size = min(self.batch_size, n_rows - start)
-            index = torch.multinomial(self.weights, size, replacement=True)
-            yield {key: value[index] for key, value in self.data.items()}
-
-
-def cell_weights(group, label):
-    """Row weights giving cell probability ``p(group)**T * p(label)``, normalised."""
-    cell = group * (int(label.max()) + 1) + label
-    cell_size = torch.bincount(cell)[cell].double()
-    group_share = torch.bincount(group)[group].double() ** GROUP_TEMPERATURE
-    label_share = torch.bincount(label)[label].double()
-    # Within a cell every row is equally likely.
-    return (group_share * label_share / cell_size).float()
+# The learning rate rises over the first steps: Adam's early moments are noisy.
+WARMUP_STEPS = 50
+# The weight average starts as a short one, so that it soon leaves the initial
+# weights: its decay is min(average_decay, (1 + t) / (AVERAGE_WARMUP + t)).
+AVERAGE_WARMUP = 10
+# The generator moves slowly against the critic: the likelihood phase already put it
+# near the data, and a critic's gradient is noisy.
+ADVERSARIAL_LR_SCALE = 0.1
+EPOCH_LOSSES = ("loss", "critic_loss", "adversary_loss", "fairness_penalty")
 
 
 class FairGANNet(NeuralNet):
-    """A Wasserstein GAN with gradient penalty and a FairGAN+ fairness adversary.
+    """Train a conditional generator by likelihood, then as a Wasserstein GAN.
 
-    ``module`` is the generator; ``critic``, ``adversary`` and ``classifier`` are
-    registered as further modules (``critic_``, ``adversary_``, ``classifier_``),
-    each with its own optimizer, so ``set_params(critic__d_model=...)`` reaches
-    them; ``generator_average_`` holds the generator's average weights (see
-    ``average_decay``). ``fit`` takes ``X`` as a dict of arrays: ``x`` (encoded
-    rows, float32), ``codes`` (conditioning codes of the sensitive columns then the
-    label, int64), ``group`` (sensitive group id) and ``cell`` (the id of the row's
-    (group, label) cell).
+    The likelihood phase runs up to ``max_epochs`` epochs, with a cosine learning
+    rate, and keeps the weight average (``generator_average_``) of the epoch with
+    the best likelihood on a validation split of every cell, stopping once
+    ``n_iter_no_change`` epochs bring no improvement. The adversarial phase then
+    trains ``adversarial_epochs`` more epochs in which the generator also plays
+    against a transformer critic with gradient penalty and, with ``lambda_fair``,
+    a fairness adversary that tries to tell the sensitive group from generated
+    ``(x, y)`` (FairGAN's second discriminator). ``critic_``, ``adversary_`` and
+    their optimizers are first-class skorch modules, so
+    ``set_params(critic__d_model=...)`` reaches them.
+
+    ``fit`` takes ``X`` as a dict of arrays: ``tokens`` (one token per column,
+    int64), ``codes`` (the sensitive columns' codes, then the label) and
+    ``group`` (the sensitive group id); ``y`` is each row's cell id, which the
+    validation split is stratified on.
 
     Parameters
     ----------
-    module, critic, adversary, classifier : type
-        The generator, critic, adversary and label classifier classes (see
-        :mod:`fairsynth.nn`).
+    module, critic, adversary : type
+        The generator, critic and adversary classes (see :mod:`fairsynth.nn`).
     lambda_fair : float
         Weight of the fairness penalty on the generator; 0 turns the adversary off.
-    lambda_cell : float
-        Weight of the cell classifier's loss on generated rows; 0 turns it off.
+    critic_weight : float
+        Weight of the critic's score against the likelihood in the adversarial
+        phase.
     gp_weight : float
         Weight of the critic's gradient penalty.
-    critic_steps : int
-        Critic updates per generator update.
-    adversary_steps : int
-        Adversary updates, on the same generated batch, per generator update. A
-        single one lets the generator hide the group from the adversary alone,
-        with rows any other model still reads the group from.
+    critic_steps, adversary_steps : int
+        Critic and adversary updates per generator update, each on a fresh batch.
     tau : float
-        Gumbel-softmax temperature of the categorical outputs while training.
+        Gumbel-softmax temperature of the generator's draws against the critic.
     average_decay : float
         Decay of the moving average of the generator's weights
-        (``generator_average_``) that :meth:`sample_encoded` samples from; 0
-        samples from the last weights. The generator and the critic chase each
-        other, so the last weights land anywhere on their orbit; the average sits
-        near its centre. On Adult it raised column fidelity from 0.87-0.90 to
-        0.93-0.95 on each of four seeds, and no seed's table collapsed.
+        (``generator_average_``) that is validated and sampled from; 0 keeps the
+        last weights.
+    adversarial_epochs : int
+        Epochs of the adversarial phase; 0 trains by likelihood alone.
+    validation_fraction : float
+        Share of each cell's rows held out to choose the best epoch; 0 trains all
+        ``max_epochs`` on every row.
+    n_iter_no_change : int
+        Likelihood epochs without a better validation likelihood before stopping.
     **kwargs
         Passed to :class:`skorch.NeuralNet` (``module__*``, ``critic__*``,
         ``optimizer_critic__*``, ``lr``, ``max_epochs``, ``device``, ...).
@@ -107,60 +80,60 @@ class FairGANNet(NeuralNet):
         *args,
         critic=Critic,
         adversary=FairnessAdversary,
-        classifier=CellClassifier,
         criterion=nn.CrossEntropyLoss,
         optimizer=torch.optim.Adam,
         optimizer_critic=torch.optim.Adam,
         optimizer_adversary=torch.optim.Adam,
-        optimizer_classifier=torch.optim.Adam,
         lambda_fair=1.0,
-        lambda_cell=1.0,
+        critic_weight=1.0,
         gp_weight=10.0,
         critic_steps=1,
         adversary_steps=5,
-        tau=0.2,
+        tau=0.5,
         average_decay=0.995,
+        adversarial_epochs=1,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
         **kwargs,
     ):
         kwargs.setdefault("train_split", None)
         super().__init__(module, criterion, *args, optimizer=optimizer, **kwargs)
-        self.critic, self.adversary, self.classifier = critic, adversary, classifier
+        self.critic, self.adversary = critic, adversary
         self.optimizer_critic = optimizer_critic
         self.optimizer_adversary = optimizer_adversary
-        self.optimizer_classifier = optimizer_classifier
-        self.lambda_fair, self.lambda_cell = lambda_fair, lambda_cell
+        self.lambda_fair, self.critic_weight = lambda_fair, critic_weight
         self.gp_weight = gp_weight
         self.critic_steps, self.adversary_steps = critic_steps, adversary_steps
         self.tau, self.average_decay = tau, average_decay
+        self.adversarial_epochs = adversarial_epochs
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
 
     @property
     def _default_callbacks(self):
-        scores = [
-            (name, PassthroughScoring(name=name, on_train=True)) for name in LOSS_NAMES
-        ]
-        bar = [("progress_bar", ProgressBar())] if self.verbose else []
-        return [*super()._default_callbacks, *scores, *bar]
+        # Losses are recorded once per epoch (run_single_epoch), so skorch's
+        # per-batch loss scoring is left out.
+        logs = [("print_log", PrintLog()), ("progress_bar", ProgressBar())]
+        return [("epoch_timer", EpochTimer()), *(logs if self.verbose else [])]
 
     def initialize_module(self):
-        """Build the generator, the critic, the adversary and the classifier."""
+        """Build the generator, its weight average, the critic and the adversary."""
         super().initialize_module()
         self.critic_ = self.initialized_instance(
             self.critic, self.get_params_for("critic")
         )
         params = self.get_params_for("adversary")
         self.adversary_ = self.initialized_instance(self.adversary, params)
-        params = self.get_params_for("classifier")
-        self.classifier_ = self.initialized_instance(self.classifier, params)
         self.generator_average_ = copy.deepcopy(self.module_).requires_grad_(False)
+        self.average_steps_ = 0
         return self
 
     def initialize_optimizer(self, *_, **__):
-        """Give each of the four modules an optimizer of its own."""
+        """Give the generator, the critic and the adversary an optimizer each."""
         for name, module in [
             ("optimizer", self.module_),
             ("optimizer_critic", self.critic_),
             ("optimizer_adversary", self.adversary_),
-            ("optimizer_classifier", self.classifier_),
         ]:
             args, kwargs = self.get_params_for_optimizer(
                 name, module.named_parameters()
@@ -168,40 +141,163 @@ class FairGANNet(NeuralNet):
             setattr(self, name + "_", getattr(self, name)(*args, **kwargs))
         return self
 
-    def get_iterator(self, dataset, training=False):
-        """Cell-balanced batches of the training data, already on the device."""
-        data = {
-            key: torch.as_tensor(np.asarray(value)) for key, value in dataset.X.items()
-        }
+    # ----------------------------------------------------------------- the loop
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Train; unlike skorch's, an interrupt propagates instead of ending fit."""
+        if not self.initialized_:
+            self.initialize()
+        self.notify("on_train_begin", X=X, y=y)
+        try:
+            self.fit_loop(X, y, **fit_params)
+        finally:
+            self.notify("on_train_end", X=X, y=y)
+        return self
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """Train by likelihood until it stops improving, then adversarially."""
+        self.check_training_readiness()
+        train, valid = self.get_split_datasets(X, y)
+        self.batches_ = self.get_iterator(train, training=True)
+        datasets = {"dataset_train": train, "dataset_valid": valid}
+        self.likelihood_steps_ = (epochs or self.max_epochs) * len(self.batches_)
+        best = self.likelihood_phase(datasets, epochs or self.max_epochs)
+        # The adversarial phase starts from the best generator, as sampling would.
+        self.generator_average_.load_state_dict(best)
+        self.module_.load_state_dict(best)
+        for _ in range(self.adversarial_epochs):
+            self.run_epoch(datasets, self.adversarial_step, "adversarial")
+        return self
+
+    def likelihood_phase(self, datasets, epochs):
+        """Train by likelihood; return the weight average of the best epoch.
+
+        The best epoch has the lowest validation loss; without a validation split
+        it is the last one.
+        """
+        best_loss, best, stale = math.inf, None, 0
+        for _ in range(epochs):
+            self.run_epoch(datasets, self.likelihood_step, "likelihood")
+            loss = self.history[-1].get("valid_loss", -math.inf)
+            if loss < best_loss or best is None or loss == -math.inf:
+                best_loss, stale = loss, 0
+                best = copy.deepcopy(self.generator_average_.state_dict())
+            else:
+                stale += 1
+            if stale >= self.n_iter_no_change:
+                break
+        return best
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """Hold out ``validation_fraction`` of every cell, as tensors on the device."""
+        data = {key: torch.as_tensor(np.asarray(value)) for key, value in X.items()}
         data = {key: value.to(self.device) for key, value in data.items()}
-        return CellBatches(data, self.batch_size)
-
-    def generate(self, codes):
-        """Activated generator output for the conditioning ``codes``."""
-        noise = torch.randn(len(codes), self.module_.noise_dim, device=codes.device)
-        return self.module_.activate(self.module_(noise, codes), tau=self.tau)
-
-    def train_step(self, batch, **fit_params):
-        """One round: critic, classifier and adversary updates, then the generator."""
-        self._set_training(True)
-        x, codes, group, cell = (batch[key] for key in ("x", "codes", "group", "cell"))
-        for _ in range(self.critic_steps):
-            critic_loss = self.critic_step(x, codes)
-        classifier_loss = self.classifier_step(x, cell)
-        fake = self.generate(codes)
-        adversary_loss = self.adversary_step(fake.detach(), codes, group)
-        generator_loss, penalty = self.generator_step(
-            fake, codes, group, cell, classifier_loss
+        held_out = validation_split(np.asarray(y), self.validation_fraction)
+        if not held_out.any():
+            return data, None
+        held_out = torch.as_tensor(held_out, device=self.device)
+        return (
+            {key: value[~held_out] for key, value in data.items()},
+            {key: value[held_out] for key, value in data.items()},
         )
-        losses = (critic_loss, adversary_loss, penalty, classifier_loss)
-        for name, value in zip(LOSS_NAMES, losses, strict=True):
-            self.history.record_batch(name, float(value))
-        return {"loss": generator_loss, "y_pred": fake}
 
-    def critic_step(self, real, codes):
-        """Update the critic on real rows against freshly generated ones."""
+    def get_iterator(self, dataset, training=False):
+        """Cell-balanced batches for training; the rows in chunks to validate."""
+        if dataset is None:
+            return None
+        if training:
+            return CellBatches(dataset, self.batch_size)
+        return RowChunks(dataset)
+
+    def run_epoch(self, datasets, step_fn, phase):
+        """One epoch of ``step_fn`` over the training batches, then validation."""
+        self.notify("on_epoch_begin", **datasets)
+        self.history.record("phase", phase)
+        self.run_single_epoch(self.batches_, True, "train", step_fn)
+        valid = self.get_iterator(datasets["dataset_valid"])
+        self.run_single_epoch(valid, False, "valid", self.validation_step)
+        self.notify("on_epoch_end", **datasets)
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """Run ``step_fn`` on every batch; record the mean losses once per epoch.
+
+        Losses add up on the device, so a GPU never waits for the host within an
+        epoch. ``loss`` is recorded as ``train_loss`` (``valid_loss``), the other
+        losses under their own names.
+        """
+        if iterator is None:
+            return
+        totals, batches = {}, 0
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            for name, value in step.items():
+                totals[name] = totals.get(name, 0.0) + value.detach()
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+            batches += 1
+        for name, total in totals.items():
+            key = f"{prefix}_loss" if name == "loss" else name
+            self.history.record(key, float(total) / batches)
+        self.history.record(f"{prefix}_batch_count", batches)
+
+    # ----------------------------------------------------------------- the steps
+    def likelihood_step(self, batch, **fit_params):
+        """One generator update on the negative log-likelihood of a real batch."""
+        self._set_training(True)
+        self.set_generator_lr()
+        nll = self.negative_log_likelihood(self.module_, batch)
+        self.update(self.optimizer_, nll)
+        self.update_average()
+        return {"loss": nll.detach()}
+
+    def adversarial_step(self, batch, **fit_params):
+        """Critic and adversary updates, then the generator against both."""
+        self._set_training(True)
+        for group in self.optimizer_.param_groups:
+            group["lr"] = self.lr * ADVERSARIAL_LR_SCALE
+        critic_loss = torch.zeros((), device=self.device)
+        for _ in range(self.critic_steps):
+            critic_loss = self.critic_step(self.batches_.draw())
+        adversary_loss = self.adversary_step()
+        return {
+            **self.generator_step(batch),
+            "critic_loss": critic_loss,
+            "adversary_loss": adversary_loss,
+        }
+
+    def validation_step(self, batch, **fit_params):
+        """Score the weight average's negative log-likelihood of a validation chunk."""
         with torch.no_grad():
-            fake = self.generate(codes)
+            self.generator_average_.eval()
+            nll = self.negative_log_likelihood(self.generator_average_, batch)
+        return {"loss": nll}
+
+    @staticmethod
+    def negative_log_likelihood(generator, batch):
+        """Mean ``-log p(row | cell)`` of a batch, in nats per row."""
+        return -generator.log_likelihood(batch["tokens"], batch["codes"]).mean()
+
+    def set_generator_lr(self):
+        """Warm up, then follow a cosine down to 0 over the likelihood steps."""
+        step = self.average_steps_
+        warmup = min(1.0, (step + 1) / WARMUP_STEPS)
+        progress = min(1.0, step / max(1, self.likelihood_steps_))
+        for group in self.optimizer_.param_groups:
+            group["lr"] = self.lr * warmup * 0.5 * (1 + math.cos(math.pi * progress))
+
+    def one_hot(self, tokens):
+        """Return the one-hot rows that the critic and the adversary read."""
+        return one_hot_rows(tokens, self.module_.vocab_sizes)
+
+    def generated_rows(self, codes):
+        """One-hot rows drawn from the generator for ``codes``, without gradients."""
+        with torch.no_grad():
+            uniforms = torch.rand(len(codes), len(self.module_.vocab_sizes))
+            return self.one_hot(self.module_.sample(codes, uniforms.to(self.device)))
+
+    def critic_step(self, batch):
+        """Update the critic on a real batch against freshly generated rows."""
+        real, codes = self.one_hot(batch["tokens"]), batch["codes"]
+        fake = self.generated_rows(codes)
         wasserstein = (
             self.critic_(fake, codes).mean() - self.critic_(real, codes).mean()
         )
@@ -211,8 +307,10 @@ class FairGANNet(NeuralNet):
     def gradient_penalty(self, real, fake, codes):
         """Push the critic's gradient norm towards 1 between real and fake rows.
 
-        Half the batch estimates the penalty well enough: differentiating the
-        critic twice costs more than the rest of the step.
+        The penalty is computed out of place with ``create_graph=True``, so that
+        its own backward pass is an ordinary one. Half the batch estimates it well
+        enough: differentiating the critic twice costs more than the rest of the
+        step.
         """
         half = max(1, len(real) // 2)
         real, fake, codes = real[:half], fake[:half], codes[:half]
@@ -223,28 +321,16 @@ class FairGANNet(NeuralNet):
         )
         return ((grad.norm(dim=1) - 1) ** 2).mean()
 
-    def adversary_step(self, fake, codes, group):
-        """Teach the adversary to recover the group from generated ``(x, y)``."""
-        loss = torch.zeros(())
+    def adversary_step(self):
+        """Teach the adversary the group of generated rows, a fresh batch a step."""
+        loss = torch.zeros((), device=self.device)
         for _ in range(self.adversary_steps if self.lambda_fair else 0):
-            loss = F.cross_entropy(self.adversary_(fake, codes[:, -1]), group)
+            batch = self.batches_.draw()
+            fake = self.generated_rows(batch["codes"])
+            logits = self.adversary_(fake, batch["codes"][:, -1])
+            loss = F.cross_entropy(logits, batch["group"])
             loss = self.update(self.optimizer_adversary_, loss)
         return loss
-
-    def classifier_step(self, real, cell):
-        """Teach the cell classifier on real rows."""
-        if not self.lambda_cell:
-            return torch.zeros(())
-        loss = F.cross_entropy(self.classifier_(real), cell)
-        return self.update(self.optimizer_classifier_, loss)
-
-    @staticmethod
-    def update(optimizer, loss):
-        """One optimizer step on ``loss``; return the detached loss."""
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss.detach()
 
     def fairness_penalty(self, fake, codes, group):
         """How much better than the group prior the adversary guesses the group.
@@ -260,60 +346,58 @@ class FairGANNet(NeuralNet):
         log_q = F.log_softmax(self.adversary_(fake, codes[:, -1]), dim=1)
         return (prior * (torch.log(prior.clamp_min(1e-12)) - log_q)).sum(1).mean()
 
-    def generator_step(self, fake, codes, group, cell, real_cell_loss):
-        """Update the generator against the critic, the adversary and the classifier.
-
-        The classifier's loss keeps rows generated for a cell recognisable as that
-        cell, but only as recognisable as real rows (``real_cell_loss``): pushing
-        it lower would make every row a caricature of its cell, far from the
-        decision boundaries that a model trained on them needs to learn. The
-        adversary's penalty keeps rows from revealing the group.
-        """
-        loss = -self.critic_(fake, codes).mean()
-        penalty = torch.zeros(())
+    def generator_step(self, batch):
+        """Update the generator on its likelihood, the critic and the adversary."""
+        codes = batch["codes"]
+        nll = self.negative_log_likelihood(self.module_, batch)
+        fake = self.module_.sample_relaxed(codes, tau=self.tau)
+        loss = nll - self.critic_weight * self.critic_(fake, codes).mean()
+        penalty = torch.zeros((), device=self.device)
         if self.lambda_fair:
-            penalty = self.fairness_penalty(fake, codes, group)
+            penalty = self.fairness_penalty(fake, codes, batch["group"])
             loss = loss + self.lambda_fair * penalty
-        if self.lambda_cell:
-            cell_loss = F.cross_entropy(self.classifier_(fake), cell)
-            loss = loss + self.lambda_cell * F.relu(cell_loss - real_cell_loss)
-        loss = self.update(self.optimizer_, loss)
+        self.update(self.optimizer_, loss)
         self.update_average()
-        return loss, penalty.detach()
+        return {"loss": nll.detach(), "fairness_penalty": penalty.detach()}
+
+    @staticmethod
+    def update(optimizer, loss):
+        """One optimizer step on ``loss``; return the detached loss."""
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.detach()
 
     def update_average(self):
         """Move the generator's average weights towards its current ones."""
+        step = self.average_steps_ = self.average_steps_ + 1
+        decay = min(self.average_decay, step / (AVERAGE_WARMUP + step))
         pairs = zip(
             self.generator_average_.parameters(), self.module_.parameters(), strict=True
         )
         with torch.no_grad():
             for average, current in pairs:
-                average.lerp_(current, 1.0 - self.average_decay)
+                average.lerp_(current, 1.0 - decay)
 
-    def sample_encoded(self, codes, *, batch_size=1024):
-        """Generate encoded rows (numpy) for conditioning ``codes`` (numpy int64).
+    # ----------------------------------------------------------------- sampling
+    def sample_tokens(self, codes, uniforms, *, batch_size=4096):
+        """Generate tokens (numpy) for conditioning ``codes`` from ``uniforms``.
 
-        Rows come from the generator's average weights (``average_decay``).
-        Category blocks come back as Gumbel-perturbed logits, not one-hot vectors:
-        the decoder's argmax turns them into draws from each block's softmax. Small
-        chunks keep the token activations in cache, which on a CPU is worth more
-        than the larger matrix products of big chunks.
+        Rows come from the generator's average weights, each column's token
+        where its uniform falls in the column's distribution (see
+        :meth:`fairsynth.nn.Generator.sample`).
         """
         self._set_training(False)
         generator = self.generator_average_
         codes = torch.as_tensor(codes, device=self.device)
+        uniforms = torch.as_tensor(uniforms, dtype=torch.float32, device=self.device)
         with torch.inference_mode():
             parts = [
-                generator.gumbel_logits(
-                    generator(
-                        torch.randn(
-                            len(chunk), generator.noise_dim, device=self.device
-                        ),
-                        chunk,
-                    )
-                ).cpu()
-                for chunk in codes.split(batch_size)
+                generator.sample(chunk, chunk_uniforms).cpu()
+                for chunk, chunk_uniforms in zip(
+                    codes.split(batch_size), uniforms.split(batch_size), strict=True
+                )
             ]
         if not parts:
-            return np.empty((0, sum(generator.widths)), dtype=np.float32)
+            return np.empty((0, len(generator.vocab_sizes)), dtype=np.int64)
         return torch.cat(parts).numpy()

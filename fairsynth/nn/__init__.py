@@ -1,4 +1,4 @@
-"""PyTorch modules of the FairGAN: column tokens, transformer blocks, generator, critic.
+"""PyTorch modules of the FairGAN: transformer blocks, generator, critic, adversary.
 
 Everything here imports torch; the sampler loads it only when it trains.
 """
@@ -6,18 +6,19 @@ Everything here imports torch; the sampler loads it only when it trains.
 from ._layers import (
     BlockDiagonalLinear,
     ConditionEmbedding,
+    KeyValueCache,
     TransformerBlock,
     TransformerStack,
 )
-from ._models import CellClassifier, Critic, FairnessAdversary, Generator
+from ._models import Critic, FairnessAdversary, Generator
 
 __all__ = [
     "BlockDiagonalLinear",
-    "CellClassifier",
     "ConditionEmbedding",
     "Critic",
     "FairnessAdversary",
     "Generator",
+    "KeyValueCache",
     "TransformerBlock",
     "TransformerStack",
 ]

@@ -45,10 +45,6 @@ class BlockDiagonalLinear(nn.Module):
 class TransformerBlock(nn.Module):
     """A pre-norm transformer encoder block over column tokens.
 
-    Attention is written out rather than taken from ``nn.MultiheadAttention``:
-    the critic's gradient penalty differentiates twice, which the fused
-    attention kernels do not support.
-
     Parameters
     ----------
     d_model : int
@@ -57,15 +53,21 @@ class TransformerBlock(nn.Module):
         Number of attention heads; must divide ``d_model``.
     dim_feedforward : int
         Width of the hidden layer of the feed-forward part.
+    dropout : float, default=0.0
+        Dropout on the outputs of the attention and feed-forward parts.
+    causal : bool, default=False
+        Whether a token attends to the tokens before it only, as a generator that
+        writes one column after the other needs; such a block can also take its
+        tokens one at a time (:meth:`step`).
     """
 
-    def __init__(self, d_model, n_heads, dim_feedforward):
+    def __init__(self, d_model, n_heads, dim_feedforward, *, dropout=0.0, causal=False):
         super().__init__()
         if d_model % n_heads:
             raise ValueError(
                 f"d_model={d_model} is not divisible by n_heads={n_heads}."
             )
-        self.n_heads = n_heads
+        self.n_heads, self.causal = n_heads, causal
         self.norm_attention = nn.LayerNorm(d_model)
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.out = nn.Linear(d_model, d_model)
@@ -73,36 +75,110 @@ class TransformerBlock(nn.Module):
         self.feedforward = nn.Sequential(
             nn.Linear(d_model, dim_feedforward),
             # ReLU, as in the original transformer: GELU's second derivative, which
-            # the gradient penalty needs, is several times dearer on a CPU.
+            # the critic's gradient penalty needs, is several times dearer on a CPU.
             nn.ReLU(),
             nn.Linear(dim_feedforward, d_model),
         )
+        self.dropout = nn.Dropout(dropout)
 
     def attention(self, tokens):
         """Multi-head self-attention of ``tokens`` of shape (batch, tokens, d_model)."""
         batch, length, width = tokens.shape
         qkv = self.qkv(tokens).unflatten(-1, (3, self.n_heads, -1))
         query, key, value = qkv.permute(2, 0, 3, 1, 4)
-        scores = query @ key.transpose(-2, -1) * query.shape[-1] ** -0.5
-        # A hand-written softmax: over a dozen tokens, torch's CPU kernel is several
-        # times slower than these elementwise ops, which also differentiate twice.
-        weights = (scores - scores.detach().amax(dim=-1, keepdim=True)).exp()
-        mixed = (weights / weights.sum(dim=-1, keepdim=True)) @ value
+        if self.causal:
+            # Nothing differentiates a generator twice, so the fused kernel serves.
+            mixed = F.scaled_dot_product_attention(query, key, value, is_causal=True)
+        else:
+            # Written out for the critic's gradient penalty, which differentiates
+            # twice: the fused kernels cannot. Over a dozen tokens, this softmax is
+            # also several times faster than torch's CPU kernel.
+            scores = query @ key.transpose(-2, -1) * query.shape[-1] ** -0.5
+            weights = (scores - scores.detach().amax(dim=-1, keepdim=True)).exp()
+            mixed = (weights / weights.sum(dim=-1, keepdim=True)) @ value
         return self.out(mixed.transpose(1, 2).reshape(batch, length, width))
 
     def forward(self, tokens):
-        tokens = tokens + self.attention(self.norm_attention(tokens))
-        return tokens + self.feedforward(self.norm_feedforward(tokens))
+        tokens = tokens + self.dropout(self.attention(self.norm_attention(tokens)))
+        return tokens + self.dropout(self.feedforward(self.norm_feedforward(tokens)))
+
+    def step(self, token, cache):
+        """Take the next token of a causal block, shape (batch, d_model).
+
+        It attends to itself and the tokens before it, whose keys and values
+        ``cache`` (a :class:`KeyValueCache`) holds; its own are added there.
+        """
+        query, key, value = self.qkv(self.norm_attention(token)).chunk(3, dim=-1)
+        keys, values = cache.append(key, value)
+        batch, length, width = keys.shape
+        heads = (batch, length, self.n_heads, width // self.n_heads)
+        # One query per row: elementwise products beat batched tiny matmuls here.
+        scores = (query.view(batch, 1, *heads[2:]) * keys.view(heads)).sum(-1)
+        weights = torch.softmax(scores * heads[-1] ** -0.5, dim=1)
+        mixed = (weights[..., None] * values.view(heads)).sum(1).reshape(batch, width)
+        token = token + self.dropout(self.out(mixed))
+        return token + self.dropout(self.feedforward(self.norm_feedforward(token)))
+
+
+class KeyValueCache:
+    """The keys and values that a causal block has computed so far, token by token.
+
+    Without gradients they are written into buffers allocated once; with them,
+    they are concatenated, since writing into a buffer that the backward pass
+    still reads would break it.
+
+    Parameters
+    ----------
+    capacity : int
+        Most tokens the cache will hold.
+    """
+
+    def __init__(self, capacity):
+        self.capacity, self.length = capacity, 0
+        self.keys = self.values = None
+
+    def append(self, key, value):
+        """Add one token's ``key`` and ``value`` (batch, width); return all so far."""
+        if torch.is_grad_enabled():
+            self.keys = _stack_on(self.keys, key)
+            self.values = _stack_on(self.values, value)
+        else:
+            if self.keys is None:
+                shape = (len(key), self.capacity, key.shape[-1])
+                self.keys, self.values = key.new_empty(shape), key.new_empty(shape)
+            self.keys[:, self.length], self.values[:, self.length] = key, value
+        self.length += 1
+        return self.keys[:, : self.length], self.values[:, : self.length]
+
+
+def _stack_on(previous, new):
+    return new[:, None] if previous is None else torch.cat([previous, new[:, None]], 1)
 
 
 class TransformerStack(nn.Sequential):
     """``n_layers`` transformer blocks followed by a final layer norm."""
 
-    def __init__(self, d_model, n_heads, n_layers, dim_feedforward):
+    def __init__(
+        self, d_model, n_heads, n_layers, dim_feedforward, *, dropout=0.0, causal=False
+    ):
         blocks = [
-            TransformerBlock(d_model, n_heads, dim_feedforward) for _ in range(n_layers)
+            TransformerBlock(
+                d_model, n_heads, dim_feedforward, dropout=dropout, causal=causal
+            )
+            for _ in range(n_layers)
         ]
         super().__init__(*blocks, nn.LayerNorm(d_model))
+
+    def caches(self, capacity):
+        """One empty :class:`KeyValueCache` per block."""
+        return [KeyValueCache(capacity) for _ in range(len(self) - 1)]
+
+    def step(self, token, caches):
+        """Take the next token through every causal block, then the final norm."""
+        *blocks, norm = self
+        for block, cache in zip(blocks, caches, strict=True):
+            token = block.step(token, cache)
+        return norm(token)
 
 
 class ConditionEmbedding(nn.Module):

@@ -1,112 +1,142 @@
 """The generator, critic and fairness adversary of the FairGAN.
 
-Each column of the encoded table is one token. Column blocks are described by two
-parallel lists: ``widths`` (how many encoded features a column spans) and ``kinds``
-(``"numeric"`` or ``"categorical"``), as reported by
-:class:`fairsynth.preprocessing.TabularEncoder`.
+A row is one token per column (see :class:`fairsynth.preprocessing.TabularTokenizer`);
+``vocab_sizes`` gives each column's number of tokens. The critic and the adversary
+read a row as the concatenated one-hot vectors of its tokens.
 """
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from ._layers import BlockDiagonalLinear, ConditionEmbedding, TransformerStack
 
 
 class Generator(nn.Module):
-    """Transformer generator of encoded rows for a given conditioning cell.
+    """Autoregressive transformer over column tokens, given a conditioning cell.
 
-    Noise and the cell's embedding become one token per column; transformer blocks
-    mix the tokens, and a head per column gives that column's block.
+    Position 0 holds the cell's embedding and position ``j`` the embedding of
+    column ``j - 1``'s token, each with the cell's embedding added; the output at
+    position ``j`` predicts column ``j`` through a head of its own. Causal
+    attention lets it learn ``p(row | cell)`` exactly, column by column, so it is
+    trained by likelihood and sampled one column at a time.
 
     Parameters
     ----------
-    widths, kinds : sequence
-        Width and kind of each column block of the encoded table.
+    vocab_sizes : sequence of int
+        Number of tokens of each column.
     cardinalities : sequence of int
-        Number of values of each conditioning variable.
+        Number of values of each conditioning variable (each sensitive column,
+        then the label).
     d_model, n_heads, n_layers, dim_feedforward : int
         Transformer sizes.
-    noise_dim : int
-        Width of the noise vector.
+    dropout : float, default=0.0
+        Dropout in the transformer blocks while training.
     """
 
     def __init__(
         self,
-        widths,
-        kinds,
+        vocab_sizes,
         cardinalities,
         *,
         d_model,
         n_heads,
         n_layers,
         dim_feedforward,
-        noise_dim,
+        dropout=0.0,
     ):
         super().__init__()
-        self.widths, self.kinds, self.noise_dim = list(widths), list(kinds), noise_dim
-        n_tokens = len(self.widths)
+        self.vocab_sizes = list(vocab_sizes)
         self.condition = ConditionEmbedding(cardinalities, d_model)
-        self.noise_to_tokens = nn.Linear(noise_dim, n_tokens * d_model)
-        self.column_embedding = nn.Parameter(0.02 * torch.randn(n_tokens, d_model))
-        self.transformer = TransformerStack(d_model, n_heads, n_layers, dim_feedforward)
-        self.head = BlockDiagonalLinear([d_model] * n_tokens, self.widths)
-        block_index = torch.repeat_interleave(
-            torch.arange(n_tokens), torch.tensor(widths)
+        self.token_embedding = nn.Embedding(sum(self.vocab_sizes), d_model)
+        starts = torch.tensor([0, *self.vocab_sizes[:-1]]).cumsum(0)
+        self.register_buffer("starts", starts, persistent=False)
+        self.position = nn.Parameter(0.02 * torch.randn(len(self.vocab_sizes), d_model))
+        self.transformer = TransformerStack(
+            d_model, n_heads, n_layers, dim_feedforward, dropout=dropout, causal=True
         )
-        self.register_buffer("block_index", block_index[None], persistent=False)
-        numeric = torch.tensor([kind == "numeric" for kind in kinds])
-        self.register_buffer("is_numeric", numeric[block_index][None], persistent=False)
+        self.heads = nn.ModuleList(nn.Linear(d_model, v) for v in self.vocab_sizes)
 
-    def forward(self, noise, codes):
-        """Pre-activation outputs, shape (batch, sum(widths))."""
+    def forward(self, tokens, codes):
+        """Logits of each column given the columns before it and the cell.
+
+        Returns a list with one tensor of shape (batch, vocab_sizes[j]) per column.
+        """
         condition = self.condition(codes)[:, None]
-        tokens = self.noise_to_tokens(noise).unflatten(1, (len(self.widths), -1))
-        tokens = torch.cat([condition, tokens + self.column_embedding + condition], 1)
-        return self.head(self.transformer(tokens)[:, 1:].flatten(1))
+        previous = self.token_embedding(tokens[:, :-1] + self.starts[:-1])
+        inputs = torch.cat([torch.zeros_like(condition), previous], 1)
+        hidden = self.transformer(inputs + self.position + condition)
+        return [head(hidden[:, j]) for j, head in enumerate(self.heads)]
 
-    def gumbel_logits(self, raw):
-        """Numbers through tanh; category logits perturbed by Gumbel noise.
-
-        The argmax of a perturbed block is a draw from the block's softmax, which is
-        all that decoding a generated row needs.
-        """
-        uniform = torch.rand_like(raw).clamp_(1e-10, 1 - 1e-7)
-        perturbed = raw - torch.log(-torch.log(uniform))
-        return torch.where(self.is_numeric, torch.tanh(raw), perturbed)
-
-    def activate(self, raw, *, tau=0.2):
-        """Tanh for numbers; straight-through Gumbel-softmax for categories.
-
-        Each category block is a one-hot draw, so the critic and the adversary see
-        rows shaped like real ones and cannot tell them apart (or hide the group) by
-        how soft they are; gradients flow through the softmax with temperature
-        ``tau``. All blocks are handled at once, by block index.
-        """
-        logits = self.gumbel_logits(raw) / tau
-        block = self.block_index.expand_as(raw)
-        block_max = torch.full(
-            (len(raw), len(self.widths)), -torch.inf, device=raw.device, dtype=raw.dtype
-        ).scatter_reduce(1, block, logits.detach(), "amax")
-        exp = torch.exp(logits - block_max.gather(1, block))
-        soft = exp / torch.zeros_like(block_max).scatter_add(1, block, exp).gather(
-            1, block
+    def log_likelihood(self, tokens, codes):
+        """``log p(row | cell)`` of each row, shape (batch,)."""
+        logits = self(tokens, codes)
+        return -sum(
+            F.cross_entropy(column, tokens[:, j], reduction="none")
+            for j, column in enumerate(logits)
         )
-        one_hot = (exp.detach() == 1).to(raw.dtype)
-        return torch.where(
-            self.is_numeric, torch.tanh(raw), one_hot + soft - soft.detach()
-        )
+
+    def sample(self, codes, uniforms):
+        """Draw tokens column by column, shape (batch, n_columns).
+
+        Column ``j``'s token is where ``uniforms[:, j]`` falls in the cumulative
+        distribution the generator gives it: the uniforms are the row's latent,
+        and the same uniforms with another cell give that cell's version of it.
+        """
+        by_column = uniforms.T.contiguous()
+
+        def inverse_cdf(j, logits):
+            cumulative = torch.softmax(logits, dim=1).cumsum_(dim=1)
+            token = torch.searchsorted(cumulative, by_column[j, :, None])[:, 0]
+            token = token.clamp_(max=self.vocab_sizes[j] - 1)
+            return token, self.token_embedding(token + self.starts[j])
+
+        return torch.stack(self._decode(codes, inverse_cdf), dim=1)
+
+    def sample_relaxed(self, codes, *, tau):
+        """Draw one-hot rows that gradients flow back through, (batch, sum(vocab)).
+
+        Each column is a straight-through Gumbel-softmax draw: one-hot forward,
+        the gradient of a softmax at temperature ``tau`` backward, and the next
+        column reads the draw's embedding, so a critic's gradient reaches every
+        column's choice.
+        """
+
+        def straight_through(j, logits):
+            one_hot = F.gumbel_softmax(logits, tau=tau, hard=True)
+            start = int(self.starts[j])
+            weight = self.token_embedding.weight[start : start + one_hot.shape[1]]
+            return one_hot, one_hot @ weight
+
+        return torch.cat(self._decode(codes, straight_through), dim=1)
+
+    def _decode(self, codes, choose):
+        """Run the columns one at a time; ``choose(j, logits)`` picks column ``j``.
+
+        ``choose`` returns the column's draw and the embedding the next position
+        reads. Returns the list of draws.
+        """
+        condition = self.condition(codes)
+        caches = self.transformer.caches(len(self.vocab_sizes))
+        token, draws = condition + self.position[0], []
+        for j, head in enumerate(self.heads):
+            draw, embedding = choose(j, head(self.transformer.step(token, caches)))
+            draws.append(draw)
+            if j + 1 < len(self.heads):
+                token = embedding + self.position[j + 1] + condition
+        return draws
 
 
 class Critic(nn.Module):
-    """Transformer critic scoring how real an encoded row is within its cell.
+    """Transformer critic scoring how real a row is within its cell.
 
-    A condition token is prepended to the column tokens and its final state gives
-    the score, as a class token would.
+    Each column's one-hot block becomes a token; a condition token is prepended
+    and its final state gives the score, as a class token would.
 
     Parameters
     ----------
-    widths : sequence of int
-        Width of each column block of the encoded table.
+    vocab_sizes : sequence of int
+        Number of tokens of each column, the width of its one-hot block.
     cardinalities : sequence of int
         Number of values of each conditioning variable.
     d_model, n_heads, n_layers, dim_feedforward : int
@@ -114,11 +144,11 @@ class Critic(nn.Module):
     """
 
     def __init__(
-        self, widths, cardinalities, *, d_model, n_heads, n_layers, dim_feedforward
+        self, vocab_sizes, cardinalities, *, d_model, n_heads, n_layers, dim_feedforward
     ):
         super().__init__()
-        n_tokens = len(widths)
-        self.tokenizer = BlockDiagonalLinear(widths, [d_model] * n_tokens)
+        n_tokens = len(vocab_sizes)
+        self.tokenizer = BlockDiagonalLinear(vocab_sizes, [d_model] * n_tokens)
         self.column_embedding = nn.Parameter(0.02 * torch.randn(n_tokens, d_model))
         self.condition = ConditionEmbedding(cardinalities, d_model)
         self.transformer = TransformerStack(d_model, n_heads, n_layers, dim_feedforward)
@@ -149,7 +179,7 @@ class FairnessAdversary(nn.Module):
     Parameters
     ----------
     n_features : int
-        Width of the encoded rows.
+        Width of the one-hot rows.
     n_classes : int
         Number of label values, given to the adversary one-hot.
     n_groups : int
@@ -167,29 +197,3 @@ class FairnessAdversary(nn.Module):
         """Group logits, shape (batch, n_groups)."""
         one_hot = torch.nn.functional.one_hot(label, self.n_classes).to(x.dtype)
         return self.mlp(torch.cat([x, one_hot], 1))
-
-
-class CellClassifier(nn.Module):
-    """Predict the conditioning cell (group and label) of a row from its features.
-
-    Trained on real rows, it tells the generator early in training whether a row
-    generated for a cell looks like that cell, which the critic alone learns slowly
-    (FairGAN+ trains a classifier beside its generator for the same reason).
-
-    Parameters
-    ----------
-    n_features : int
-        Width of the encoded rows.
-    n_cells : int
-        Number of (group, label) cells.
-    hidden : int
-        Width of the two hidden layers.
-    """
-
-    def __init__(self, n_features, n_cells, *, hidden):
-        super().__init__()
-        self.mlp = mlp(n_features, n_cells, hidden)
-
-    def forward(self, x):
-        """Cell logits, shape (batch, n_cells)."""
-        return self.mlp(x)

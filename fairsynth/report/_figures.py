@@ -15,8 +15,8 @@ from ..metrics._quality import category_labels, is_numeric
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9"]
 MAX_CATEGORIES = 8
 LOSS_PANELS = {
-    "Wasserstein GAN": {"train_loss": "generator", "critic_loss": "critic"},
-    "Cell classifier": {"classifier_loss": "classifier loss"},
+    "Likelihood": {"train_loss": "training rows", "valid_loss": "validation rows"},
+    "Critic": {"critic_loss": "critic loss"},
     "Fairness adversary": {
         "adversary_loss": "adversary loss",
         "fairness_penalty": "fairness penalty",
@@ -188,16 +188,17 @@ def loss_figure(history):
     axes = fig.subplots(1, len(LOSS_PANELS))
     for ax, (title, keys) in zip(axes, LOSS_PANELS.items(), strict=True):
         for k, (key, label) in enumerate(keys.items()):
-            values = [row.get(key, np.nan) for row in history]
+            values = np.array([row.get(key, np.nan) for row in history], dtype=float)
             # A part switched off (its weight 0; the adversary whenever real rows
-            # are kept) records exactly 0, which must not read as a perfect score.
-            if not np.any(values):
+            # are kept) records exactly 0, which must not read as a perfect score;
+            # the critic and the adversary record nothing in the likelihood phase.
+            if not np.nan_to_num(values).any():
                 label += " (off)"
             ax.plot(epochs, values, marker="o", color=PALETTE[k], label=label)
         ax.set_title(title)
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel("mean loss over the epoch")
+        ax.set_ylabel("mean over the epoch")
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle("Training losses")

@@ -106,9 +106,10 @@ def training_section(history):
     """Loss curves of a fitted sampler's net."""
     return Section(
         "Training",
-        "Losses of the generator, critic, cell classifier and fairness adversary, "
-        "epoch by epoch. The classifier trains when lambda_cell > 0, the adversary "
-        "when lambda_fair > 0 and keep_real=False; a part that was off is marked "
-        "(off).",
+        "Epoch by epoch: the generator's negative log-likelihood (nats per row) of "
+        "its training rows and of the held-out validation rows, which chose the "
+        "epoch it samples from; then, in the adversarial epochs, the critic's loss "
+        "and the fairness adversary's, which trains when lambda_fair > 0 and "
+        "keep_real=False. A part that was off is marked (off).",
         figures={"training_losses": loss_figure(history)},
     )

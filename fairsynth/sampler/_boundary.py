@@ -14,36 +14,41 @@ Real rows to copy (``copy_share``) are drawn with the same weights.
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+from ..preprocessing import TabularEncoder
 
 # Candidates drawn per row kept: enough for the draw to follow the weights closely
 # (a pool of 4 flattened them), and cheap, since sampling is fast.
 CANDIDATES = 10
 
 
-def fit_ranker(encoded, cell_ids):
-    """Fit a logistic regression of the ``(group, class)`` cell on the encoded rows.
+def fit_ranker(features, cell_ids):
+    """Fit a logistic regression of the ``(group, class)`` cell on the features.
 
-    The encoder leaves the sensitive columns out, so the ranker reads the group from
-    the other columns only, as the models the resampled data is meant for do.
+    ``features`` leave the sensitive columns out, so the ranker reads the group
+    from the other columns only, as the models the resampled data is meant for do.
+    Numbers enter as their quantile codes, categories one-hot.
     """
-    return LogisticRegression(max_iter=1000).fit(encoded, cell_ids)
+    model = make_pipeline(TabularEncoder(), LogisticRegression(max_iter=1000))
+    return model.fit(features, cell_ids)
 
 
-def contrary_probability(ranker, encoded, cell_ids, n_classes):
+def contrary_probability(ranker, features, cell_ids, n_classes):
     """Return the ranker's probability that each row is of its group, another class.
 
     Cell ``c`` is group ``c // n_classes`` and class ``c % n_classes``. Without a
     sensitive column every cell is a class, and this is one minus the probability of
     the row's class.
     """
-    proba = ranker.predict_proba(encoded)
+    proba = ranker.predict_proba(features)
     known = ranker.classes_[None, :]
     cell_ids = np.asarray(cell_ids)[:, None]
     contrary = (known // n_classes == cell_ids // n_classes) & (known != cell_ids)
     return (proba * contrary).sum(axis=1)
 
 
-def choose_contrary_rows(ranker, encoded, cell_ids, wanted, n_classes, focus, rng):
+def choose_contrary_rows(ranker, features, cell_ids, wanted, n_classes, focus, rng):
     """Choose ``wanted[c]`` candidates of every cell ``c``, favouring contrary ones.
 
     Each candidate weighs ``q**focus``, with ``q`` its
@@ -54,8 +59,8 @@ def choose_contrary_rows(ranker, encoded, cell_ids, wanted, n_classes, focus, rn
     ----------
     ranker : fitted classifier
         Predicts the cell; its ``classes_`` are cell numbers.
-    encoded : ndarray of shape (n_candidates, n_codes)
-        The candidates, encoded as the ranker's training rows were.
+    features : DataFrame of shape (n_candidates, n_features)
+        The candidates' non-sensitive columns, as the ranker was fitted on.
     cell_ids : ndarray of shape (n_candidates,)
         Each candidate's cell number.
     wanted : ndarray of shape (n_cells,)
@@ -72,10 +77,10 @@ def choose_contrary_rows(ranker, encoded, cell_ids, wanted, n_classes, focus, rn
     ndarray of int
         The chosen candidates, in their original order.
     """
-    contrary = contrary_probability(ranker, encoded, cell_ids, n_classes)
+    contrary = contrary_probability(ranker, features, cell_ids, n_classes)
     weights = _weights(contrary, focus)
     # The largest u ** (1 / w) form a weighted sample without replacement.
-    keys = np.log(rng.random_sample(len(encoded))) / weights
+    keys = np.log(rng.random_sample(len(features))) / weights
     chosen = [
         rows[np.argsort(-keys[rows], kind="stable")[:n]]
         for rows, n in zip(_rows_by_cell(cell_ids, len(wanted)), wanted, strict=True)

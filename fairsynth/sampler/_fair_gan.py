@@ -9,7 +9,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..preprocessing import TabularEncoder
+from ..preprocessing import TabularTokenizer
 from . import _strategy as strategy
 from ._boundary import (
     CANDIDATES,
@@ -116,40 +116,57 @@ class FairGANSampler(BaseOverSampler):
         table does not make a model trained on it fair on real rows, which still
         carry the group: on Adult such a model's demographic-parity difference was
         higher with the adversary than without (see the README's benchmarks).
-    lambda_cell : float, default=1.0
-        Weight of a classifier, trained on real rows, that keeps rows generated for a
-        ``(group, class)`` cell as recognisable as real rows of that cell; 0 turns
-        it off.
-    epochs : int, default=12
-        Passes over the data.
-    batch_size : int, default=128
-        Rows per training batch.
-    lr : float, default=1e-3
-        Adam learning rate of the generator, critic and adversary.
-    d_model : int, default=32
+    epochs : int or "auto", default="auto"
+        Most passes over the data in the likelihood phase; ``"auto"`` gives at
+        least 3,000 training steps (at most 300 passes). Training stops earlier
+        once ``n_iter_no_change`` passes bring no better likelihood on the
+        validation rows.
+    batch_size : int or "auto", default="auto"
+        Rows per training batch; ``"auto"`` is a 32nd of the training rows, from
+        32 to 512.
+    lr : float, default=2e-3
+        Peak Adam learning rate of the generator (after a warm-up, it follows a
+        cosine down to 0), and the learning rate of the critic and adversary.
+    d_model : int, default=64
         Width of the column tokens.
     n_heads : int, default=4
         Attention heads; must divide ``d_model``.
     n_layers : int, default=1
         Transformer blocks in the generator and in the critic.
-    dim_feedforward : int, default=64
+    dim_feedforward : int, default=128
         Hidden width of the blocks' feed-forward layers.
-    noise_dim : int, default=32
-        Width of the generator's noise.
+    dropout : float, default=0.1
+        Dropout in the generator's transformer blocks while it trains.
+    n_bins : int, default=100
+        Numeric columns with at most this many distinct values are generated
+        exactly; others as about this many quantile bins (see
+        :class:`~fairsynth.preprocessing.TabularTokenizer`).
+    validation_fraction : float, default=0.1
+        Share of every cell's rows held out to choose the best pass and to stop
+        training; 0 trains all ``epochs`` passes on every row.
+    n_iter_no_change : int, default=5
+        Passes without a better validation likelihood before training stops.
+    adversarial_epochs : int, default=1
+        Passes, after the likelihood phase, in which the generator also plays
+        against the critic (and the fairness adversary, with ``lambda_fair``).
+    critic_weight : float, default=1.0
+        Weight of the critic's score against the likelihood in those passes.
     adversary_hidden : int, default=64
-        Hidden width of the fairness adversary and of the cell classifier.
+        Hidden width of the fairness adversary.
     critic_steps : int, default=1
-        Critic updates per generator update.
+        Critic updates per generator update, each on a fresh real batch.
     adversary_steps : int, default=5
-        Fairness-adversary updates per generator update (when it trains); a single
-        one lets the generator hide the group from that adversary alone.
+        Fairness-adversary updates per generator update (when it trains), each on
+        freshly generated rows; a single one lets the generator hide the group
+        from that adversary alone.
     gp_weight : float, default=10.0
         Weight of the critic's gradient penalty.
-    tau : float, default=0.2
-        Gumbel-softmax temperature of the categorical columns during training.
+    tau : float, default=0.5
+        Gumbel-softmax temperature of the generator's draws against the critic.
     average_decay : float, default=0.995
         Decay of the moving average of the generator's weights that rows are
-        sampled from; 0 samples from the last weights, which vary more.
+        sampled from (it starts short, so that it soon leaves the initial
+        weights); 0 samples from the last weights, which vary more.
     device : str, default="auto"
         Torch device; ``"auto"`` picks CUDA when it is available.
     random_state : int, RandomState instance or None, default=None
@@ -175,8 +192,8 @@ class FairGANSampler(BaseOverSampler):
         The sensitive columns.
     sensitive_values_ : list of ndarray
         The values each sensitive column takes, in the order of ``sensitive_``.
-    encoder_ : TabularEncoder
-        The encoding of the non-sensitive columns.
+    tokenizer_ : TabularTokenizer
+        The tokens of the non-sensitive columns, which the generator writes.
     net_ : fairsynth.gan.FairGANNet
         The trained skorch net; ``net_.history`` holds the losses.
     n_features_in_, feature_names_in_
@@ -219,15 +236,22 @@ class FairGANSampler(BaseOverSampler):
         "copy_share": [Interval(Real, 0, 1, closed="both")],
         "keep_real": ["boolean"],
         "lambda_fair": [Interval(Real, 0, None, closed="left")],
-        "lambda_cell": [Interval(Real, 0, None, closed="left")],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "epochs": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 2, None, closed="left"),
+        ],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "d_model": [Interval(Integral, 1, None, closed="left")],
         "n_heads": [Interval(Integral, 1, None, closed="left")],
         "n_layers": [Interval(Integral, 1, None, closed="left")],
         "dim_feedforward": [Interval(Integral, 1, None, closed="left")],
-        "noise_dim": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "n_bins": [Interval(Integral, 2, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "adversarial_epochs": [Interval(Integral, 0, None, closed="left")],
+        "critic_weight": [Interval(Real, 0, None, closed="left")],
         "adversary_hidden": [Interval(Integral, 1, None, closed="left")],
         "critic_steps": [Interval(Integral, 1, None, closed="left")],
         "adversary_steps": [Interval(Integral, 1, None, closed="left")],
@@ -249,20 +273,24 @@ class FairGANSampler(BaseOverSampler):
         copy_share=0.0,
         keep_real=True,
         lambda_fair=1.0,
-        lambda_cell=1.0,
-        epochs=12,
-        batch_size=128,
-        lr=1e-3,
-        d_model=32,
+        epochs="auto",
+        batch_size="auto",
+        lr=2e-3,
+        d_model=64,
         n_heads=4,
         n_layers=1,
-        dim_feedforward=64,
-        noise_dim=32,
+        dim_feedforward=128,
+        dropout=0.1,
+        n_bins=100,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        adversarial_epochs=1,
+        critic_weight=1.0,
         adversary_hidden=64,
         critic_steps=1,
         adversary_steps=5,
         gp_weight=10.0,
-        tau=0.2,
+        tau=0.5,
         average_decay=0.995,
         device="auto",
         random_state=None,
@@ -275,7 +303,6 @@ class FairGANSampler(BaseOverSampler):
         self.copy_share = copy_share
         self.keep_real = keep_real
         self.lambda_fair = lambda_fair
-        self.lambda_cell = lambda_cell
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -283,7 +310,12 @@ class FairGANSampler(BaseOverSampler):
         self.n_heads = n_heads
         self.n_layers = n_layers
         self.dim_feedforward = dim_feedforward
-        self.noise_dim = noise_dim
+        self.dropout = dropout
+        self.n_bins = n_bins
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.adversarial_epochs = adversarial_epochs
+        self.critic_weight = critic_weight
         self.adversary_hidden = adversary_hidden
         self.critic_steps = critic_steps
         self.adversary_steps = adversary_steps
@@ -377,17 +409,17 @@ class FairGANSampler(BaseOverSampler):
                 f"{sorted(GENERATION_PARAMS)}."
             )
         frame, labels, cell_ids = self._read(X, y, reset=False)
-        encoded = self._fit_ranker(frame, cell_ids)
-        return self._resample(frame, labels, cell_ids, encoded)
+        self._fit_ranker(frame, cell_ids)
+        return self._resample(frame, labels, cell_ids)
 
-    def _resample(self, frame, labels, cell_ids, encoded):
+    def _resample(self, frame, labels, cell_ids):
         """Return the real rows (unless ``keep_real=False``), copies, then generated."""
         copied = self._copied_cells()
         new_frame, new_labels = self._generate(
             self._added_cells() - copied, focus=self._added_rows_focus()
         )
         if self.keep_real:
-            copies = self._copy_rows(cell_ids, copied, encoded)
+            copies = self._copy_rows(frame, cell_ids, copied)
             new_frame = pd.concat(
                 [frame, frame.iloc[copies], new_frame], ignore_index=True
             )
@@ -426,12 +458,14 @@ class FairGANSampler(BaseOverSampler):
     def _fit(self, X, y):
         self._rng = check_random_state(self.random_state)
         frame, labels, cell_ids = self._read(X, y, reset=True)
-        self.encoder_ = TabularEncoder(random_state=self._rng.randint(2**31 - 1))
-        encoded = self.encoder_.fit_transform(self._features(frame))
-        self._fit_ranker(frame, cell_ids, encoded=encoded)
-        self._train(encoded, cell_ids)
+        self.tokenizer_ = TabularTokenizer(
+            n_bins=self.n_bins, random_state=self._rng.randint(2**31 - 1)
+        )
+        tokens = self.tokenizer_.fit_transform(self._features(frame))
+        self._fit_ranker(frame, cell_ids)
+        self._train(tokens, cell_ids)
         self._trained_params = self.get_params(deep=False)
-        return frame, labels, cell_ids, encoded
+        return frame, labels, cell_ids
 
     def _read(self, X, y, *, reset):
         """Validate ``X`` and ``y``, index their cells, and work out the targets.
@@ -474,20 +508,11 @@ class FairGANSampler(BaseOverSampler):
         features.columns = [str(name) for name in features.columns]
         return features
 
-    def _fit_ranker(self, frame, cell_ids, *, encoded=None):
-        """Fit the cell ranker of ``boundary_focus``, where a focus applies.
-
-        ``encoded`` is ``frame`` encoded, when the caller has it already. Returns
-        the encoded rows, so that the copies are ranked without encoding again
-        (None when no focus applies and nothing was encoded).
-        """
+    def _fit_ranker(self, frame, cell_ids):
+        """Fit the cell ranker of ``boundary_focus``, where a focus applies."""
         self._ranker = None
-        if not self._added_rows_focus():
-            return encoded
-        if encoded is None:
-            encoded = self.encoder_.transform(self._features(frame))
-        self._ranker = fit_ranker(encoded, cell_ids)
-        return encoded
+        if self._added_rows_focus():
+            self._ranker = fit_ranker(self._features(frame), cell_ids)
 
     def _added_rows_focus(self):
         """``boundary_focus`` where it applies (rows added to real ones), resolved."""
@@ -557,28 +582,25 @@ class FairGANSampler(BaseOverSampler):
             }
         ).assign(n_total=lambda t: added.ravel() + self.keep_real * t["n_real"])
 
-    def _train(self, encoded, cell_ids):
+    def _train(self, tokens, cell_ids):
         from ._training import train_net
 
         group_ids, class_codes = np.divmod(cell_ids, len(self.classes_))
         codes = np.column_stack([self._group_codes[group_ids], class_codes])
         self.net_ = train_net(
-            self, encoded, codes, group_ids, [len(v) for v in self.sensitive_values_]
+            self, tokens, codes, group_ids, [len(v) for v in self.sensitive_values_]
         )
 
     # ----------------------------------------------------------------- sampling
-    def _copy_rows(self, cell_ids, copied, encoded):
-        """Positions of the real rows to copy: ``copied`` per cell (``copy_share``).
-
-        ``encoded`` holds the real rows as the ranker read them.
-        """
+    def _copy_rows(self, frame, cell_ids, copied):
+        """Positions of the real rows to copy: ``copied`` per cell (``copy_share``)."""
         if not copied.any():
             return np.zeros(0, dtype=np.int64)
         focus = self._added_rows_focus()
         contrary = np.ones(len(cell_ids))
         if focus:
             contrary = contrary_probability(
-                self._ranker, encoded, cell_ids, len(self.classes_)
+                self._ranker, self._features(frame), cell_ids, len(self.classes_)
             )
         return draw_copies(contrary, cell_ids, copied.ravel(), focus, self._rng)
 
@@ -629,15 +651,11 @@ class FairGANSampler(BaseOverSampler):
         cell_ids = np.repeat(np.arange(drawn.size), drawn.ravel())
         group_ids, class_codes = np.divmod(cell_ids, drawn.shape[1])
         codes = np.column_stack([self._group_codes[group_ids], class_codes])
-        from ._training import sample_net
-
-        encoded = sample_net(self.net_, codes, self._rng)
-        frame = self.encoder_.inverse_transform(encoded)
+        frame = self._decode(codes)
         if focus and len(frame):
-            # Scored as the ranker's real rows were: decoded, then encoded again.
             keep = choose_contrary_rows(
                 self._ranker,
-                self.encoder_.transform(frame),
+                frame,
                 cell_ids,
                 cells.ravel(),
                 len(self.classes_),
@@ -654,6 +672,17 @@ class FairGANSampler(BaseOverSampler):
             self._template.dtypes.to_dict()
         )
         return frame, self.classes_[class_codes]
+
+    def _decode(self, codes):
+        """Generate the non-sensitive columns of one row per conditioning code.
+
+        Two uniforms per column are the row's latent: one picks its token from
+        the generator, the other its value within a numeric bin.
+        """
+        n_columns = len(self.tokenizer_.columns_)
+        uniforms = self._rng.random_sample((len(codes), 2 * n_columns))
+        tokens = self.net_.sample_tokens(codes.astype(np.int64), uniforms[:, ::2])
+        return self.tokenizer_.inverse_transform(tokens, uniforms[:, 1::2])
 
     def _restore(self, frame, labels):
         X_out = restore_container(frame.reset_index(drop=True), self._container)

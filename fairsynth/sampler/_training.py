@@ -3,17 +3,41 @@
 Kept apart so that the sampler module imports torch only when it trains or samples.
 """
 
+import math
+
 import numpy as np
 
 from ..gan import FairGANNet, resolve_device, seeded
-from ..nn import CellClassifier, Critic, FairnessAdversary, Generator
+from ..nn import Critic, FairnessAdversary, Generator
 
 # Betas of the WGAN-GP paper: little momentum keeps the adversarial game stable.
 ADAM_BETAS = (0.5, 0.9)
+# epochs="auto" trains for at least this many likelihood steps, and at most
+# MAX_AUTO_EPOCHS passes; the validation split stops it earlier when it overfits.
+AUTO_STEPS = 3000
+MAX_AUTO_EPOCHS = 300
+# batch_size="auto": a 32nd of the rows, within these bounds, so that a small table
+# still gets many steps per epoch and a large one batches that use the hardware.
+AUTO_BATCH = (32, 512)
 
 
-def build_net(sampler, widths, kinds, cardinalities, n_groups):
-    """Build a FairGANNet with the sampler's hyperparameters."""
+def resolve_batch_size(batch_size, n_rows):
+    """``batch_size``, or for ``"auto"`` a 32nd of ``n_rows`` within AUTO_BATCH."""
+    if batch_size != "auto":
+        return batch_size
+    return int(np.clip(n_rows // 32, *AUTO_BATCH))
+
+
+def resolve_epochs(epochs, n_rows, batch_size):
+    """``epochs``, or for ``"auto"`` enough epochs for AUTO_STEPS steps."""
+    if epochs != "auto":
+        return epochs
+    steps_per_epoch = math.ceil(n_rows / batch_size)
+    return min(MAX_AUTO_EPOCHS, math.ceil(AUTO_STEPS / steps_per_epoch))
+
+
+def build_net(sampler, vocab_sizes, cardinalities, n_groups, n_rows):
+    """Build a FairGANNet with the sampler's hyperparameters for ``n_rows`` rows."""
     sizes = {
         "d_model": sampler.d_model,
         "n_heads": sampler.n_heads,
@@ -24,74 +48,62 @@ def build_net(sampler, widths, kinds, cardinalities, n_groups):
     optimizers = {
         f"{name}__{key}": value
         for key, value in (("betas", ADAM_BETAS), ("foreach", True))
-        for name in (
-            "optimizer",
-            "optimizer_critic",
-            "optimizer_adversary",
-            "optimizer_classifier",
-        )
+        for name in ("optimizer", "optimizer_critic", "optimizer_adversary")
     }
+    batch_size = resolve_batch_size(sampler.batch_size, n_rows)
     return FairGANNet(
         module=Generator,
-        module__widths=widths,
-        module__kinds=kinds,
+        module__vocab_sizes=vocab_sizes,
         module__cardinalities=cardinalities,
-        module__noise_dim=sampler.noise_dim,
+        module__dropout=sampler.dropout,
         **{f"module__{k}": v for k, v in sizes.items()},
         critic=Critic,
-        critic__widths=widths,
+        critic__vocab_sizes=vocab_sizes,
         critic__cardinalities=cardinalities,
         **{f"critic__{k}": v for k, v in sizes.items()},
         adversary=FairnessAdversary,
-        adversary__n_features=sum(widths),
+        adversary__n_features=sum(vocab_sizes),
         adversary__n_classes=cardinalities[-1],
         adversary__n_groups=n_groups,
         adversary__hidden=sampler.adversary_hidden,
-        classifier=CellClassifier,
-        classifier__n_features=sum(widths),
-        classifier__n_cells=n_groups * cardinalities[-1],
-        classifier__hidden=sampler.adversary_hidden,
         # With a single group there is nothing for the adversary to find, and rows
         # added to real ones must show their group (see FairGANSampler.lambda_fair).
         lambda_fair=0.0 if n_groups == 1 or sampler.keep_real else sampler.lambda_fair,
-        lambda_cell=sampler.lambda_cell,
+        critic_weight=sampler.critic_weight,
         gp_weight=sampler.gp_weight,
         critic_steps=sampler.critic_steps,
         adversary_steps=sampler.adversary_steps,
         tau=sampler.tau,
         average_decay=sampler.average_decay,
+        adversarial_epochs=sampler.adversarial_epochs,
+        validation_fraction=sampler.validation_fraction,
+        n_iter_no_change=sampler.n_iter_no_change,
         lr=sampler.lr,
         **optimizers,
-        max_epochs=sampler.epochs,
-        batch_size=sampler.batch_size,
+        max_epochs=resolve_epochs(sampler.epochs, n_rows, batch_size),
+        batch_size=batch_size,
         device=resolve_device(sampler.device),
         verbose=sampler.verbose,
     )
 
 
-def train_net(sampler, encoded, codes, group_ids, value_cardinalities):
-    """Build the net for ``sampler`` and fit it on the encoded rows of each cell."""
-    spans = sampler.encoder_.spans_
+def train_net(sampler, tokens, codes, group_ids, value_cardinalities):
+    """Build the net for ``sampler`` and fit it on the tokens of each cell's rows."""
     cardinalities = [*value_cardinalities, len(sampler.classes_)]
+    n_train = round(len(tokens) * (1 - sampler.validation_fraction))
     net = build_net(
         sampler,
-        [span.width for span in spans],
-        [span.kind for span in spans],
+        sampler.tokenizer_.vocab_sizes_,
         cardinalities,
         n_groups=len(sampler.groups_),
+        n_rows=n_train,
     )
     data = {
-        "x": encoded.astype(np.float32),
+        "tokens": tokens.astype(np.int64),
         "codes": codes.astype(np.int64),
         "group": group_ids.astype(np.int64),
-        "cell": (group_ids * len(sampler.classes_) + codes[:, -1]).astype(np.int64),
     }
+    cells = group_ids * len(sampler.classes_) + codes[:, -1]
     with seeded(sampler._rng.randint(2**31 - 1), net.device):
-        net.fit(data, None)
+        net.fit(data, cells)
     return net
-
-
-def sample_net(net, codes, rng):
-    """Generate encoded rows for ``codes``, seeded from the sampler's ``rng``."""
-    with seeded(rng.randint(2**31 - 1), net.device):
-        return net.sample_encoded(codes.astype(np.int64))

@@ -246,7 +246,6 @@ def test_imblearn_pipeline_after_fair_gan_sampler(biased):
         d_model=8,
         n_heads=2,
         dim_feedforward=16,
-        noise_dim=8,
         adversary_hidden=8,
         random_state=0,
     )

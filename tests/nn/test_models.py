@@ -1,5 +1,6 @@
 import pytest
 import torch
+from torch.nn import functional as F
 
 from fairsynth.nn import (
     BlockDiagonalLinear,
@@ -9,13 +10,23 @@ from fairsynth.nn import (
     TransformerBlock,
 )
 
-WIDTHS, KINDS = [1, 3, 1, 4], ["numeric", "categorical", "numeric", "categorical"]
+VOCAB_SIZES = [3, 2, 4]
 CARDINALITIES = [2, 3]
-SIZES = {"d_model": 8, "n_heads": 2, "n_layers": 1, "dim_feedforward": 16}
+SIZES = {"d_model": 8, "n_heads": 2, "n_layers": 2, "dim_feedforward": 16}
 
 
 def codes(n):
     return torch.stack([torch.randint(0, k, (n,)) for k in CARDINALITIES], dim=1)
+
+
+def tokens(n):
+    return torch.stack([torch.randint(0, v, (n,)) for v in VOCAB_SIZES], dim=1)
+
+
+@pytest.fixture
+def generator():
+    torch.manual_seed(0)
+    return Generator(VOCAB_SIZES, CARDINALITIES, **SIZES).eval()
 
 
 def test_block_diagonal_linear_keeps_blocks_apart():
@@ -26,49 +37,104 @@ def test_block_diagonal_linear_keeps_blocks_apart():
     assert grad[:, 2:].abs().sum() == 0 and grad[:, :2].abs().sum() > 0
 
 
-def test_generator_activations_per_block():
-    generator = Generator(WIDTHS, KINDS, CARDINALITIES, noise_dim=4, **SIZES)
-    raw = generator(torch.randn(6, 4), codes(6))
-    assert raw.shape == (6, sum(WIDTHS))
-    out = generator.activate(raw, tau=0.5)
-    numeric, first_category, second_category = out[:, [0, 4]], out[:, 1:4], out[:, 5:]
-    assert numeric.abs().max() <= 1
-    torch.testing.assert_close(first_category.sum(1), torch.ones(6))
-    torch.testing.assert_close(second_category.sum(1), torch.ones(6))
-    torch.testing.assert_close(first_category, first_category.round())
+def test_logits_per_column(generator):
+    logits = generator(tokens(6), codes(6))
+    assert [tuple(block.shape) for block in logits] == [(6, v) for v in VOCAB_SIZES]
 
 
-def test_gumbel_argmax_draws_from_the_softmax():
-    generator = Generator(WIDTHS, KINDS, CARDINALITIES, noise_dim=4, **SIZES)
-    raw = torch.zeros(20_000, sum(WIDTHS))
-    raw[:, 1:4] = torch.log(torch.tensor([0.2, 0.3, 0.5]))
+def test_each_column_reads_only_the_columns_before_it(generator):
+    rows, cells = tokens(4), codes(4)
+    changed = rows.clone()
+    changed[:, 1] = (rows[:, 1] + 1) % VOCAB_SIZES[1]
+    before, after = generator(rows, cells), generator(changed, cells)
+    torch.testing.assert_close(before[0], after[0])
+    torch.testing.assert_close(before[1], after[1])
+    assert not torch.allclose(before[2], after[2])
+
+
+def test_log_likelihood_adds_up_the_columns(generator):
+    rows, cells = tokens(5), codes(5)
+    logits = generator(rows, cells)
+    expected = sum(
+        F.log_softmax(block, 1).gather(1, rows[:, j : j + 1])[:, 0]
+        for j, block in enumerate(logits)
+    )
+    torch.testing.assert_close(generator.log_likelihood(rows, cells), expected)
+
+
+def test_token_by_token_decoding_matches_the_full_pass(generator):
+    # The KV-cached steps must see what the causal full pass sees: each drawn
+    # token is where its uniform falls in the full pass's distribution.
+    cells, uniforms = codes(50), torch.rand(50, len(VOCAB_SIZES))
+    with torch.no_grad():
+        drawn = generator.sample(cells, uniforms)
+        full = generator(drawn, cells)
+    for j, logits in enumerate(full):
+        cumulative = torch.softmax(logits, 1).cumsum(1)
+        expected = torch.searchsorted(cumulative, uniforms[:, j : j + 1].contiguous())
+        torch.testing.assert_close(
+            drawn[:, j], expected[:, 0].clamp(max=VOCAB_SIZES[j] - 1)
+        )
+
+
+def test_sampling_follows_the_generator_distribution(generator):
+    torch.manual_seed(1)
+    cells = codes(1).repeat(20_000, 1)
+    with torch.no_grad():
+        drawn = generator.sample(cells, torch.rand(20_000, len(VOCAB_SIZES)))
+        expected = torch.softmax(generator(drawn[:1], cells[:1])[0], 1)[0]
+    shares = torch.bincount(drawn[:, 0], minlength=VOCAB_SIZES[0]) / 20_000
+    torch.testing.assert_close(shares, expected, atol=0.015, rtol=0)
+
+
+def test_same_uniforms_same_rows(generator):
+    cells, uniforms = codes(10), torch.rand(10, len(VOCAB_SIZES))
+    with torch.no_grad():
+        assert torch.equal(
+            generator.sample(cells, uniforms), generator.sample(cells, uniforms)
+        )
+
+
+def test_straight_through_gradient_reaches_the_generator():
     torch.manual_seed(0)
-    draws = generator.gumbel_logits(raw)[:, 1:4].argmax(1)
-    shares = torch.bincount(draws, minlength=3) / len(draws)
-    torch.testing.assert_close(shares, torch.tensor([0.2, 0.3, 0.5]), atol=0.02, rtol=0)
-    assert torch.equal(generator.gumbel_logits(raw)[:, 0], torch.zeros(20_000))
+    generator = Generator(VOCAB_SIZES, CARDINALITIES, **SIZES)
+    rows = generator.sample_relaxed(codes(16), tau=0.5)
+    assert rows.shape == (16, sum(VOCAB_SIZES))
+    # Forward, every column's block is one-hot.
+    blocks = rows.split(VOCAB_SIZES, dim=1)
+    for block in blocks:
+        torch.testing.assert_close(block.sum(1), torch.ones(16))
+        torch.testing.assert_close(block, block.round())
+    # Backward, a loss on one categorical block reaches the first column's head
+    # and the embeddings the later columns read.
+    weights = torch.randn(VOCAB_SIZES[-1])
+    (blocks[-1] * weights).sum().backward()
+    assert generator.heads[-1].weight.grad.abs().sum() > 0
+    assert generator.heads[0].weight.grad.abs().sum() > 0
+    assert generator.token_embedding.weight.grad.abs().sum() > 0
 
 
 def test_critic_and_adversary_shapes():
-    critic = Critic(WIDTHS, CARDINALITIES, **SIZES)
-    x = torch.randn(7, sum(WIDTHS))
+    critic = Critic(VOCAB_SIZES, CARDINALITIES, **SIZES)
+    x = torch.randn(7, sum(VOCAB_SIZES))
     assert critic(x, codes(7)).shape == (7,)
-    adversary = FairnessAdversary(sum(WIDTHS), n_classes=3, n_groups=2, hidden=8)
+    adversary = FairnessAdversary(sum(VOCAB_SIZES), n_classes=3, n_groups=2, hidden=8)
     assert adversary(x, torch.randint(0, 3, (7,))).shape == (7, 2)
 
 
 def test_critic_differentiates_twice():
     # The gradient penalty needs the gradient of a gradient.
-    critic = Critic(WIDTHS, CARDINALITIES, **SIZES)
-    x = torch.randn(4, sum(WIDTHS), requires_grad=True)
+    critic = Critic(VOCAB_SIZES, CARDINALITIES, **SIZES)
+    x = torch.randn(4, sum(VOCAB_SIZES), requires_grad=True)
     (grad,) = torch.autograd.grad(critic(x, codes(4)).sum(), x, create_graph=True)
     grad.norm().backward()
     assert critic.transformer[0].qkv.weight.grad.abs().sum() > 0
 
 
-def test_empty_batch():
-    generator = Generator(WIDTHS, KINDS, CARDINALITIES, noise_dim=4, **SIZES)
-    assert generator(torch.randn(0, 4), codes(0)).shape == (0, sum(WIDTHS))
+def test_empty_batch(generator):
+    with torch.no_grad():
+        drawn = generator.sample(codes(0), torch.rand(0, len(VOCAB_SIZES)))
+    assert drawn.shape == (0, len(VOCAB_SIZES))
 
 
 def test_heads_must_divide_width():

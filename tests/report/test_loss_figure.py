@@ -12,7 +12,7 @@ def history(adversary):
     for epoch in (1, 2, 3):
         record.new_epoch()
         record.record("epoch", epoch)
-        for key in ("train_loss", "critic_loss", "classifier_loss"):
+        for key in ("train_loss", "valid_loss", "critic_loss"):
             record.record(key, 1.0 / epoch)
         for key in ("adversary_loss", "fairness_penalty"):
             record.record(key, adversary / epoch)
@@ -23,10 +23,10 @@ def history(adversary):
 def test_panels_show_every_part_and_mark_those_switched_off(adversary, suffix):
     axes = loss_figure(history(adversary)).axes
     assert [ax.get_title() for ax in axes] == [
-        "Wasserstein GAN",
-        "Cell classifier",
+        "Likelihood",
+        "Critic",
         "Fairness adversary",
     ]
     labels = [text.get_text() for text in axes[2].get_legend().get_texts()]
     assert labels == ["adversary loss" + suffix, "fairness penalty" + suffix]
-    assert axes[1].get_legend().get_texts()[0].get_text() == "classifier loss"
+    assert axes[1].get_legend().get_texts()[0].get_text() == "critic loss"

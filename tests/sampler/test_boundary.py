@@ -117,8 +117,7 @@ def contrary_of(sampler, X_new, y_new):
     groups = np.array([sampler.groups_.index(g) for g in X_new[sampler.sensitive_[0]]])
     n_classes = len(sampler.classes_)
     cells = groups * n_classes + np.searchsorted(sampler.classes_, y_new)
-    encoded = sampler.encoder_.transform(features)
-    return contrary_probability(sampler._ranker, encoded, cells, n_classes)
+    return contrary_probability(sampler._ranker, features, cells, n_classes)
 
 
 def test_sampler_adds_contrary_rows_with_the_same_counts():

@@ -442,3 +442,42 @@ def test_sample_errors(fitted):
         sampler.sample(5, groups={"num_0": 1.0})
     with pytest.raises(ValueError, match="not a class seen in fit"):
         sampler.sample(5, y=7)
+
+
+# ------------------------------------------------------------------ quality
+@pytest.mark.slow
+def test_generated_rows_carry_their_cell():
+    """A classifier of the cell, trained on real rows, recognises generated rows."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import train_test_split
+
+    X, y = make_biased_classification(3000, bias=0.8, random_state=0)
+    X_fit, X_held, y_fit, y_held = train_test_split(X, y, random_state=0)
+    sampler = FairGANSampler(sensitive="group", random_state=0).fit(X_fit, y_fit)
+    X_new, y_new = sampler.sample(2000)
+
+    def features(frame):
+        return pd.get_dummies(frame.drop(columns="group"), dtype=float)
+
+    def cells(frame, labels):
+        return frame["group"].astype(str) + "/" + labels.astype(str)
+
+    model = HistGradientBoostingClassifier(random_state=0)
+    model.fit(features(X_fit), cells(X_fit, y_fit))
+    generated = (model.predict(features(X_new)) == cells(X_new, y_new)).mean()
+    real = (model.predict(features(X_held)) == cells(X_held, y_held)).mean()
+    chance = cells(X_new, y_new).value_counts(normalize=True).max()
+    assert generated > chance + 0.1
+    assert generated > 0.8 * real
+
+
+def test_auto_training_length_and_batch():
+    from fairsynth.sampler._training import resolve_batch_size, resolve_epochs
+
+    assert resolve_batch_size("auto", 27_000) == 512
+    assert resolve_batch_size("auto", 270) == 32
+    assert resolve_batch_size(100, 270) == 100
+    # 3,000 steps at least: 53 steps an epoch need 57 epochs.
+    assert resolve_epochs("auto", 27_000, 512) == 57
+    assert resolve_epochs("auto", 270, 32) == 300
+    assert resolve_epochs(4, 270, 32) == 4
