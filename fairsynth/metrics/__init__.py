@@ -15,7 +15,11 @@ from ._fairness import (
     label_risk_ratio,
     p_percent_rule,
 )
-from ._privacy import distance_to_closest_record, exact_copy_rate
+from ._privacy import (
+    closer_to_training_share,
+    distance_to_closest_record,
+    exact_copy_rate,
+)
 from ._quality import (
     association_difference,
     association_matrix,
@@ -29,6 +33,7 @@ from ._summary import quality_report
 __all__ = [
     "association_difference",
     "association_matrix",
+    "closer_to_training_share",
     "column_fidelity",
     "correlation_similarity",
     "demographic_parity_difference",

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
-from bench_fairness import MIN_GROUP_ROWS, merge_small_groups  # noqa: E402
+from _tasks import MIN_GROUP_ROWS, merge_small_groups  # noqa: E402
 
 
 def frame(sizes):

@@ -1,0 +1,194 @@
+"""The generators that bench_generators.py compares, behind one interface.
+
+Each runner fits on a training table (label included as a column) within a time
+budget where it takes one, and generates as many rows as it was given. Peers are
+benchmark-only packages (the ``bench`` extra): ctgan, arfpy, mostlyai-engine.
+"""
+
+import math
+import tempfile
+import time
+
+import pandas as pd
+
+from fairsynth import FairGANSampler
+
+
+def _table_types(frame, target):
+    """Peers get categories, and the label, as text; they give back what they like.
+
+    A label left as an integer is a number to some peers (ARF drew -1 and 2).
+    """
+    text = [*frame.select_dtypes(["category", "string"]).columns, target]
+    return frame.astype(dict.fromkeys(text, str))
+
+
+def _restore_types(synthetic, like):
+    """Give generated columns the real table's dtypes and categories."""
+    out = {}
+    for name, dtype in like.dtypes.items():
+        column = synthetic[name]
+        if isinstance(dtype, pd.CategoricalDtype):
+            categories = pd.Series(dtype.categories)
+            # Text back to the categories it was made from.
+            lookup = dict(zip(categories.astype(str), categories, strict=True))
+            out[name] = pd.Categorical(column.astype(str).map(lookup), dtype=dtype)
+        elif pd.api.types.is_integer_dtype(dtype):
+            out[name] = pd.to_numeric(column, errors="coerce").round().astype(dtype)
+        else:
+            out[name] = column.astype(dtype)
+    return pd.DataFrame(out)
+
+
+def fairsynth(train, target, sensitive, *, seconds, seed, device, **params):
+    """FairGANSampler at its defaults; rows in the real cell proportions."""
+    X, y = train.drop(columns=target), train[target]
+    sampler = FairGANSampler(
+        sensitive=sensitive, random_state=seed, device=device, **params
+    )
+    start = time.perf_counter()
+    sampler.fit(X, y)
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    cells = sampler.cell_counts_
+    parts = [
+        sampler.sample(int(n_real), groups={sensitive: group}, y=label)
+        for group, label, n_real in zip(
+            cells["group"], cells["class"], cells["n_real"], strict=True
+        )
+    ]
+    sample_seconds = time.perf_counter() - start
+    synthetic = pd.concat(
+        [X_new.assign(**{target: y_new.to_numpy()}) for X_new, y_new in parts],
+        ignore_index=True,
+    )
+    history = sampler.net_.history
+    info = {"epochs": len(history), "best_valid_loss": min(history[:, "valid_loss"])}
+    return synthetic, fit_seconds, sample_seconds, info
+
+
+def _ctgan_like(model_class, train, target, seconds, seed, device):
+    """CTGAN or TVAE with its epochs set to fit in ``seconds`` (300 without)."""
+    import torch
+
+    torch.manual_seed(seed)
+    table = _table_types(train, target)
+    discrete = list(table.select_dtypes(["object", "string"]).columns)
+    gpu = device != "cpu"
+    per_epoch, prepare = _epoch_seconds(model_class, table, discrete, gpu)
+    epochs = 300 if seconds is None else max(1, int((seconds - prepare) / per_epoch))
+    model = model_class(epochs=epochs, enable_gpu=gpu)
+    start = time.perf_counter()
+    model.fit(table, discrete)
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    synthetic = model.sample(len(train))
+    sample_seconds = time.perf_counter() - start
+    info = {
+        "epochs": epochs,
+        "default_300_epoch_seconds": prepare
+        + 300 * (fit_seconds - prepare) / max(epochs, 1),
+    }
+    return _restore_types(synthetic, train), fit_seconds, sample_seconds, info
+
+
+def _epoch_seconds(model_class, table, discrete, gpu):
+    """Seconds an epoch takes, and the data preparation (its Gaussian mixtures).
+
+    Two fits, of 1 and of k epochs, time them; k grows until the longer fit takes
+    twice the shorter, so that their difference measures epochs, not noise.
+    """
+
+    def fit_seconds(epochs):
+        start = time.perf_counter()
+        model_class(epochs=epochs, enable_gpu=gpu).fit(table, discrete)
+        return time.perf_counter() - start
+
+    one, epochs = fit_seconds(1), 3
+    more = fit_seconds(epochs)
+    while more < 2 * one and epochs < 243:
+        epochs *= 3
+        more = fit_seconds(epochs)
+    per_epoch = max((more - one) / (epochs - 1), 1e-3)
+    return per_epoch, max(one - per_epoch, 0.0)
+
+
+def ctgan(train, target, sensitive, *, seconds, seed, device):
+    """CTGAN (the ``ctgan`` package), time-matched; its defaults without a cap."""
+    from ctgan import CTGAN
+
+    return _ctgan_like(CTGAN, train, target, seconds, seed, device)
+
+
+def tvae(train, target, sensitive, *, seconds, seed, device):
+    """TVAE (the ``ctgan`` package), time-matched; its defaults without a cap."""
+    from ctgan import TVAE
+
+    return _ctgan_like(TVAE, train, target, seconds, seed, device)
+
+
+def arf(train, target, sensitive, *, seconds, seed, device):
+    """Adversarial random forests (``arfpy``) at their defaults; they take no cap."""
+    import numpy as np
+
+    if not hasattr(np, "in1d"):
+        # arfpy 0.1.1 calls in1d, which numpy 2.4 removed.
+        np.in1d = lambda a, b: np.isin(a, b).ravel()  # noqa: NPY201
+    from arfpy import arf as arfpy
+
+    np.random.seed(seed)  # noqa: NPY002 (arfpy draws from numpy's global generator)
+    table = _table_types(train, target)
+    start = time.perf_counter()
+    model = arfpy.arf(x=table, verbose=False)
+    model.forde()
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    synthetic = model.forge(n=len(train))
+    sample_seconds = time.perf_counter() - start
+    return _restore_types(synthetic, train), fit_seconds, sample_seconds, {}
+
+
+def tabular_argn(train, target, sensitive, *, seconds, seed, device, fairness=False):
+    """mostlyai-engine's TabularARGN with a training-time cap of ``seconds``.
+
+    With ``fairness``, its fairness option makes the label's score distribution
+    the same within every sensitive group at sampling time.
+    """
+    from mostlyai.engine import TabularARGN
+
+    table = _table_types(train, target)
+    minutes = None if seconds is None else seconds / 60
+    with tempfile.TemporaryDirectory() as workspace:
+        model = TabularARGN(
+            max_training_time=minutes,
+            random_state=seed,
+            device=None if device == "auto" else device,
+            workspace_dir=workspace,
+        )
+        start = time.perf_counter()
+        model.fit(table)
+        fit_seconds = time.perf_counter() - start
+        config = (
+            {"target_column": target, "sensitive_columns": [sensitive]}
+            if fairness
+            else None
+        )
+        start = time.perf_counter()
+        synthetic = model.sample(n_samples=len(train), fairness=config)
+        sample_seconds = time.perf_counter() - start
+    info = {"time_cap_minutes": None if minutes is None else round(minutes, 3)}
+    return _restore_types(synthetic, train), fit_seconds, sample_seconds, info
+
+
+RUNNERS = {
+    "fairsynth": fairsynth,
+    "ctgan": ctgan,
+    "tvae": tvae,
+    "arf": arf,
+    "tabular_argn": tabular_argn,
+}
+
+
+def rows_per_second(n_rows, seconds):
+    """Rows generated per second, rounded."""
+    return round(n_rows / seconds) if seconds > 0 else math.inf
