@@ -2,13 +2,6 @@
 
 The estimators live in subpackages that import torch. They are loaded lazily, so that
 ``import fairsynth.metrics`` (or ``datasets``, ``preprocessing``) stays torch-free.
-
-Examples
---------
->>> import fairsynth
->>> fairsynth.__version__
-'...'
->>> from fairsynth import AdversarialFairClassifier, FairGANSampler
 """
 
 import importlib

@@ -102,7 +102,8 @@ def package_page(package_name, documented):
         ]
     for module_name in sorted(sections, key=lambda m: section_order(package_name, m)):
         names = sections[module_name]
-        if len(sections) > 1:
+        # Headings only group several names; one name per section needs none.
+        if len(sections) < sum(map(len, sections.values())):
             lines += section_heading(module_name)
         members = [f"   {name}" for name in names]
         lines += [".. autosummary::", "   :toctree: generated/", "", *members, ""]

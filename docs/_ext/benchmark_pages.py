@@ -88,9 +88,8 @@ def method_label(method):
         return METHODS[method]
     if match := GRID.match(method):
         kind, strength, focus = match.groups()
-        rows = "copies of real rows" if kind == "copies" else "generated rows"
-        focus = f"focus {focus}" if focus else "default focus"
-        return f"FairGANSampler, {rows}, strength {strength}, {focus}"
+        rows = "copies" if kind == "copies" else "generated rows"
+        return f"FairGANSampler, {rows}, strength {strength}, focus {focus or 'auto'}"
     if match := OTHER.match(method):
         kind, weight = match.groups()
         if kind == "adversarial":

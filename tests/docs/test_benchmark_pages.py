@@ -50,9 +50,9 @@ def test_the_summary_reads_the_figures_from_the_json(pages):
     [
         ("none", "no mitigation"),
         ("fairgan_parity_s1",
-         "FairGANSampler, generated rows, strength 1, default focus"),
+         "FairGANSampler, generated rows, strength 1, focus auto"),
         ("fairgan_copies_s0.5_f2",
-         "FairGANSampler, copies of real rows, strength 0.5, focus 2"),
+         "FairGANSampler, copies, strength 0.5, focus 2"),
         ("fairgan_synthetic_l5",
          "FairGANSampler, fully generated table, lambda_fair 5"),
         ("adversarial_l20", "AdversarialFairClassifier, lambdas 20"),
