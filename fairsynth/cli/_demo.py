@@ -45,7 +45,7 @@ def train_model(X, y):
 
     A linear model shows what resampling does most plainly: it cannot carve out the
     generated rows, so they move its boundary (boosted trees respond less; see the
-    README's benchmarks).
+    Benchmarks pages of the docs).
     """
     from sklearn.compose import make_column_selector, make_column_transformer
     from sklearn.impute import SimpleImputer

@@ -265,7 +265,40 @@ def build_parser():
 
 
 def main(argv=None):
-    """Run the ``fairsynth`` command line; return its exit status."""
+    """Run the ``fairsynth`` command line; return its exit status.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The arguments after ``fairsynth``; by default, those of the command line.
+
+    Returns
+    -------
+    int
+        0 on success; 1 after an error, whose message goes to stderr; 2 without a
+        command; 130 after Ctrl-C; 141 when the reader of stdout has gone.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from fairsynth.datasets import make_biased_classification
+    >>> X, y = make_biased_classification(100, random_state=0)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "data.csv"
+    ...     X.assign(label=y).to_csv(path, index=False)
+    ...     main(["audit", str(path), "--target", "label", "--sensitive", "group"])
+    <BLANKLINE>
+    == group (100 rows) ==
+                        size  base_rate
+    kind    group
+    group   g0            51     0.3137
+            g1            49     0.7959
+    summary overall      100     0.5500
+            difference  <NA>     0.4822
+            ratio       <NA>     0.3942
+    0
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

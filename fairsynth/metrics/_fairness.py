@@ -160,6 +160,16 @@ def demographic_parity_ratio(
     -------
     float
         The demographic parity ratio, in [0, 1] (NaN when no row is selected).
+
+    Examples
+    --------
+    Women are selected at a rate of 3/4, men at 1/4:
+
+    >>> y_true = [0, 1, 1, 0, 1, 0, 1, 1]
+    >>> y_pred = [0, 1, 1, 1, 0, 0, 0, 1]
+    >>> sex = ["F", "F", "F", "F", "M", "M", "M", "M"]
+    >>> round(demographic_parity_ratio(y_true, y_pred, sensitive_features=sex), 3)
+    0.333
     """
     check_method(method)
     rates = _disparity(
@@ -195,6 +205,16 @@ def equal_opportunity_difference(
     ------
     ValueError
         If a group has no positive rows.
+
+    Examples
+    --------
+    Every positive woman is selected, and one positive man in three:
+
+    >>> y_true = [0, 1, 1, 0, 1, 0, 1, 1]
+    >>> y_pred = [0, 1, 1, 1, 0, 0, 0, 1]
+    >>> sex = ["F", "F", "F", "F", "M", "M", "M", "M"]
+    >>> round(equal_opportunity_difference(y_true, y_pred, sensitive_features=sex), 3)
+    0.667
     """
     check_method(method)
     rates = _disparity(
@@ -230,6 +250,14 @@ def equal_opportunity_ratio(
     ------
     ValueError
         If a group has no positive rows.
+
+    Examples
+    --------
+    >>> y_true = [0, 1, 1, 0, 1, 0, 1, 1]
+    >>> y_pred = [0, 1, 1, 1, 0, 0, 0, 1]
+    >>> sex = ["F", "F", "F", "F", "M", "M", "M", "M"]
+    >>> round(equal_opportunity_ratio(y_true, y_pred, sensitive_features=sex), 3)
+    0.333
     """
     check_method(method)
     rates = _disparity(
@@ -269,6 +297,16 @@ def equalized_odds_difference(
     ------
     ValueError
         If a group has no positive or no negative rows.
+
+    Examples
+    --------
+    The true positive rates differ by 2/3, the false positive rates by 1/2:
+
+    >>> y_true = [0, 1, 1, 0, 1, 0, 1, 1]
+    >>> y_pred = [0, 1, 1, 1, 0, 0, 0, 1]
+    >>> sex = ["F", "F", "F", "F", "M", "M", "M", "M"]
+    >>> round(equalized_odds_difference(y_true, y_pred, sensitive_features=sex), 3)
+    0.667
     """
     check_method(method)
     args = (y_true, y_pred, sensitive_features, sample_weight, pos_label)
@@ -302,6 +340,16 @@ def equalized_odds_ratio(
     ------
     ValueError
         If a group has no positive or no negative rows.
+
+    Examples
+    --------
+    No negative man is selected, so the false positive rates' ratio is 0:
+
+    >>> y_true = [0, 1, 1, 0, 1, 0, 1, 1]
+    >>> y_pred = [0, 1, 1, 1, 0, 0, 0, 1]
+    >>> sex = ["F", "F", "F", "F", "M", "M", "M", "M"]
+    >>> equalized_odds_ratio(y_true, y_pred, sensitive_features=sex)
+    0.0
     """
     check_method(method)
     args = (y_true, y_pred, sensitive_features, sample_weight, pos_label)
@@ -326,6 +374,14 @@ def p_percent_rule(
     -------
     float
         A value in [0, 100]; 100 means parity.
+
+    Examples
+    --------
+    >>> y_true = [0, 1, 1, 0, 1, 0, 1, 1]
+    >>> y_pred = [0, 1, 1, 1, 0, 0, 0, 1]
+    >>> sex = ["F", "F", "F", "F", "M", "M", "M", "M"]
+    >>> round(p_percent_rule(y_true, y_pred, sensitive_features=sex), 1)
+    33.3
     """
     return 100.0 * demographic_parity_ratio(
         y_true,
@@ -394,6 +450,11 @@ def label_risk_ratio(
     -------
     float
         The label (base-rate) ratio, in [0, 1].
+
+    Examples
+    --------
+    >>> label_risk_ratio([1, 0, 1, 1], sensitive_features=["a", "a", "b", "b"])
+    0.5
     """
     check_method(method)
     rates = _disparity("base", y, None, sensitive_features, sample_weight, pos_label)

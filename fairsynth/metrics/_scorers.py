@@ -187,6 +187,16 @@ def make_tradeoff_scorer(
         ``scorer(estimator, X, y)``, greater is better. The unfairness is the
         difference for ``*_difference`` metrics, ``1 - ratio`` for ratios and
         ``1 - p / 100`` for the p%-rule, so 0 is always fair.
+
+    Examples
+    --------
+    >>> scorer = make_tradeoff_scorer(sensitive="sex", weight=2.0)
+    >>> scorer
+    make_tradeoff_scorer(utility=make_scorer(accuracy_score...),
+                         fairness='demographic_parity_difference', sensitive='sex',
+                         weight=2.0)
+
+    Inside a search: ``GridSearchCV(pipeline, grid, scoring=scorer)``.
     """
     if isinstance(utility, str):
         utility = get_scorer(utility)
@@ -271,6 +281,23 @@ def fairness_refit(
     refit : callable
         ``refit(cv_results) -> best_index``. When no candidate is within the bound,
         it warns and returns the least unfair candidate.
+
+    Examples
+    --------
+    Of three candidates, the second is the most accurate one whose demographic-parity
+    difference (scored negated, under the scoring key ``"dp"``) is at most 0.1:
+
+    >>> refit = fairness_refit(
+    ...     fairness="dp", metric="demographic_parity_difference", bound=0.1
+    ... )
+    >>> cv_results = {"mean_test_accuracy": [0.9, 0.85, 0.8],
+    ...               "mean_test_dp": [-0.3, -0.08, -0.02]}
+    >>> refit(cv_results)
+    1
+
+    Pass it as ``GridSearchCV(..., scoring={"accuracy": "accuracy", "dp":
+    make_fairness_scorer("demographic_parity_difference", sensitive="sex")},
+    refit=refit)``.
     """
     kind = resolve_metric(fairness if metric is None else metric)[2]
     return _FairnessRefit(utility, fairness, bound, kind)

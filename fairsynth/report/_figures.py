@@ -55,6 +55,14 @@ def rates_figure(panels, *, title, xlabel="share of rows with the positive label
         Figure title.
     xlabel : str, default="share of rows with the positive label"
         What the rate is.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> panels = {"sex": pd.DataFrame({"real": [0.11, 0.31]}, index=["Female", "Male"])}
+    >>> figure = rates_figure(panels, title="Share of high incomes")
+    >>> figure.axes[0].get_title()
+    'by sex'
     """
     heights = [
         max(len(table), 2) * 0.25 * len(table.columns) + 1 for table in panels.values()
@@ -79,6 +87,16 @@ def tradeoff_figure(points, attributes):
         column and a ``dp_difference[<attribute>]`` column per attribute.
     attributes : list of str
         The sensitive attributes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> points = pd.DataFrame(
+    ...     {"accuracy": [0.85, 0.83], "dp_difference[sex]": [0.17, 0.06]},
+    ...     index=["no resampling", "parity"],
+    ... )
+    >>> [ax.get_title() for ax in tradeoff_figure(points, ["sex"]).axes]
+    ['sex']
     """
     fig = Figure(figsize=(5 * len(attributes), 4.2), layout="constrained")
     axes = fig.subplots(1, len(attributes), squeeze=False)[0]
@@ -145,7 +163,17 @@ def _categorical_panel(ax, real, synthetic):
 
 
 def distributions_figure(real, synthetic):
-    """Real against generated distribution of every column, one panel each."""
+    """Real against generated distribution of every column, one panel each.
+
+    Examples
+    --------
+    >>> from fairsynth.datasets import make_biased_classification
+    >>> real, _ = make_biased_classification(100, random_state=0)
+    >>> generated, _ = make_biased_classification(100, random_state=1)
+    >>> figure = distributions_figure(real, generated)
+    >>> sum(ax.get_visible() for ax in figure.axes) == real.shape[1]
+    True
+    """
     n_cols = 3
     n_rows = -(-real.shape[1] // n_cols)
     fig = Figure(figsize=(12, 2.8 * n_rows + 0.8), layout="constrained")
@@ -165,7 +193,18 @@ def distributions_figure(real, synthetic):
 
 
 def association_figure(delta):
-    """Heat map of generated minus real association (correlation) matrices."""
+    """Heat map of generated minus real association (correlation) matrices.
+
+    Examples
+    --------
+    >>> from fairsynth.datasets import make_biased_classification
+    >>> real, _ = make_biased_classification(100, random_state=0)
+    >>> generated, _ = make_biased_classification(100, random_state=1)
+    >>> from fairsynth.metrics import association_difference
+    >>> figure = association_figure(association_difference(real, generated))
+    >>> figure.axes[0].get_xlabel()
+    'column'
+    """
     size = max(4.0, 0.45 * len(delta) + 2)
     fig = Figure(figsize=(size + 1.2, size), layout="constrained")
     ax = fig.subplots()
@@ -182,7 +221,21 @@ def association_figure(delta):
 
 
 def loss_figure(history):
-    """Training losses per epoch from a skorch ``History``."""
+    """Training losses per epoch from a skorch ``History``.
+
+    Examples
+    --------
+    >>> from skorch.history import History
+    >>> history = History()
+    >>> for epoch in (1, 2):
+    ...     history.new_epoch()
+    ...     history.record("epoch", epoch)
+    ...     history.record("train_loss", 1.0 / epoch)
+    >>> [ax.get_title() for ax in loss_figure(history).axes]
+    ['Wasserstein GAN', 'Cell classifier', 'Fairness adversary']
+
+    A fitted sampler's losses are ``loss_figure(sampler.net_.history)``.
+    """
     epochs = history[:, "epoch"]
     fig = Figure(figsize=(13, 3.8), layout="constrained")
     axes = fig.subplots(1, len(LOSS_PANELS))

@@ -28,6 +28,15 @@ class Section:
 
     ``figures`` maps a file stem (``"selection_rates"``) to a matplotlib figure;
     ``tables`` maps a caption to a DataFrame.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> section = Section(
+    ...     "Audit", "Rates per group.", tables={"rates": pd.DataFrame({"rate": [0.1]})}
+    ... )
+    >>> section.heading, list(section.tables)
+    ('Audit', ['rates'])
     """
 
     heading: str
@@ -78,7 +87,13 @@ def render_html(title, sections, images, *, intro=""):
 
 
 def report_files(out_dir, sections):
-    """List the paths a report in ``out_dir`` writes: the HTML and every PNG."""
+    """List the paths a report in ``out_dir`` writes: the HTML and every PNG.
+
+    Examples
+    --------
+    >>> report_files("out", [Section("Rates", figures={"base_rates": None})])
+    [PosixPath('out/report.html'), PosixPath('out/base_rates.png')]
+    """
     out_dir = Path(out_dir)
     stems = [stem for section in sections for stem in section.figures]
     return [out_dir / "report.html", *(out_dir / f"{stem}.png" for stem in stems)]
@@ -111,6 +126,16 @@ def write_report(out_dir, title, sections, *, intro="", force=False):
     -------
     Path
         The HTML file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> sections = [Section("Scores", tables={"accuracy": pd.DataFrame({"v": [0.9]})})]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_report(folder, "My report", sections)
+    ...     path.name, "My report" in path.read_text()
+    ('report.html', True)
     """
     out_dir = Path(out_dir)
     existing = [p for p in report_files(out_dir, sections) if p.exists()]

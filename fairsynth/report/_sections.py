@@ -21,7 +21,13 @@ QUALITY_NAMES = {
 
 
 def attribute_sets(sensitive):
-    """Each sensitive column alone, then their intersection when there are several."""
+    """Each sensitive column alone, then their intersection when there are several.
+
+    Examples
+    --------
+    >>> attribute_sets(["sex", "race"])
+    [['sex'], ['race'], ['sex', 'race']]
+    """
     sets = [[name] for name in sensitive]
     return [*sets, list(sensitive)] if len(sensitive) > 1 else sets
 
@@ -44,6 +50,17 @@ def rate_panels(series, sensitive, *, pos_label=None):
     -------
     dict of str to pandas.DataFrame
         Indexed by group, one column per entry of ``series``.
+
+    Examples
+    --------
+    >>> from fairsynth.datasets import make_biased_classification
+    >>> X, y = make_biased_classification(100, random_state=0)
+    >>> panels = rate_panels({"real": (y, None, X)}, ["group"])
+    >>> panels["group"].round(3)
+            real
+    group
+    g0     0.314
+    g1     0.796
     """
     panels = {}
     for names in attribute_sets(sensitive):
@@ -68,6 +85,16 @@ def rates_section(heading, stem, series, sensitive, *, title, text="", pos_label
 
     Base rates (``y_pred`` None in ``series``) and selection rates are labelled
     as such on the figure; see :func:`rate_panels` for the arguments.
+
+    Examples
+    --------
+    >>> from fairsynth.datasets import make_biased_classification
+    >>> X, y = make_biased_classification(100, random_state=0)
+    >>> section = rates_section(
+    ...     "Base rates", "base_rates", {"real": (y, None, X)}, ["group"], title="Rates"
+    ... )
+    >>> section.heading, list(section.figures)
+    ('Base rates', ['base_rates'])
     """
     panels = rate_panels(series, sensitive, pos_label=pos_label)
     predicted = any(y_pred is not None for _, y_pred, _ in series.values())
@@ -81,14 +108,35 @@ def rates_section(heading, stem, series, sensitive, *, title, text="", pos_label
 
 
 def quality_table(real, generated, *, random_state=None):
-    """Fidelity, detection and privacy-distance figures as a one-column table."""
+    """Fidelity, detection and privacy-distance figures as a one-column table.
+
+    Examples
+    --------
+    >>> from fairsynth.datasets import make_biased_classification
+    >>> real, _ = make_biased_classification(100, random_state=0)
+    >>> generated, _ = make_biased_classification(100, random_state=1)
+    >>> quality_table(real, generated, random_state=0).index.tolist()
+    ['mean column fidelity (1 = same marginals)', 'association similarity (1 = same)',
+     'detection AUC (0.5 = indistinguishable)', 'exact copies of real rows (share)',
+     'median distance to closest real row']
+    """
     scores = quality_report(real, generated, random_state=random_state)
     values = {label: scores[key] for key, label in QUALITY_NAMES.items()}
     return pd.DataFrame({"value": pd.Series(values, dtype=float)})
 
 
 def fidelity_section(real, generated, *, random_state=None):
-    """Distributions, association differences and quality figures of a table."""
+    """Distributions, association differences and quality figures of a table.
+
+    Examples
+    --------
+    >>> from fairsynth.datasets import make_biased_classification
+    >>> real, _ = make_biased_classification(100, random_state=0)
+    >>> generated, _ = make_biased_classification(100, random_state=1)
+    >>> section = fidelity_section(real, generated, random_state=0)
+    >>> list(section.tables), list(section.figures)
+    (['Fidelity, detection and privacy'], ['distributions', 'association_difference'])
+    """
     quality = quality_table(real, generated, random_state=random_state)
     delta = association_difference(real, generated)
     return Section(
@@ -103,7 +151,18 @@ def fidelity_section(real, generated, *, random_state=None):
 
 
 def training_section(history):
-    """Loss curves of a fitted sampler's net."""
+    """Loss curves of a fitted sampler's net.
+
+    Examples
+    --------
+    >>> from skorch.history import History
+    >>> history = History()
+    >>> history.new_epoch()
+    >>> history.record("epoch", 1)
+    >>> history.record("train_loss", 0.5)
+    >>> list(training_section(history).figures)
+    ['training_losses']
+    """
     return Section(
         "Training",
         "Epoch by epoch: the generator's negative log-likelihood (nats per row) of "

@@ -1,0 +1,202 @@
+"""Write the Benchmarks pages from ``benchmarks/results/`` when the docs are built.
+
+Each ``NAME.json`` that a benchmark script wrote gets a page: a title and a line on
+what it measures, then the Markdown table, notes and figures the script wrote beside
+it. The overview tables come from the JSON rows. No figure is copied by hand, so a
+rerun benchmark updates the docs at the next build.
+"""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+RESULTS = Path(__file__).parents[2] / "benchmarks" / "results"
+OUT = Path(__file__).parents[1] / "benchmarks" / "generated"
+
+#: Title and description of each known result file; others get their file name.
+PAGES = {
+    "fairness": (
+        "Against other mitigations: Adult",
+        "Accuracy and fairness of two models (a logistic regression and gradient "
+        "boosting, both blind to the sensitive column) trained after each mitigation "
+        "of ``benchmarks/bench_fairness.py``, on Adult's test split.",
+    ),
+    "fairness_compas_german": (
+        "Against other mitigations: COMPAS and German credit",
+        "The same grid as on Adult (``bench_fairness.py --datasets compas german``), "
+        "with no setting changed for these tables.",
+    ),
+    "fairness_quick": (
+        "Against other mitigations: quick run",
+        "``bench_fairness.py --quick``: one seed, 10,000 training rows and a "
+        "short-trained generator; a smoke test of the script, not a result.",
+    ),
+    "group_blind": (
+        "The group-blind limit",
+        "``benchmarks/bench_group_blind.py`` estimates how accurate a model can be "
+        "under a demographic-parity cap when it never reads the group: the ceiling "
+        "of any model trained on resampled data.",
+    ),
+    "group_blind_quick": (
+        "The group-blind limit: quick run",
+        "``bench_group_blind.py --quick``: one seed and a shorter search.",
+    ),
+    "pipeline": (
+        "Pipelines",
+        "``benchmarks/bench_pipeline.py``: ``FairGANSampler`` settings inside an "
+        "imbalanced-learn pipeline, Adult train to test, the sensitive column "
+        "dropped before the model.",
+    ),
+    "sampler": (
+        "The sampler: speed and fidelity",
+        "``benchmarks/bench_sampler.py``: fit time, sampling speed and the quality "
+        "of generated rows (fidelity, detection, train-on-synthetic accuracy), "
+        "against CTGAN given the same time.",
+    ),
+    "sampler_scaling": (
+        "The sampler: time per epoch against rows",
+        "From ``bench_sampler.py``: one training epoch on 10k to 1M rows (Adult "
+        "rows repeated), with the peak memory.",
+    ),
+    "adversarial": (
+        "The adversarial classifier",
+        "``benchmarks/bench_adversarial.py``: ``AdversarialFairClassifier`` against "
+        "fairlearn's ``AdversarialFairnessClassifier`` and an unconstrained network "
+        "of the same size, on Adult.",
+    ),
+}
+#: How the method names of bench_fairness.py read.
+METHODS = {
+    "none": "no mitigation",
+    "reweighing": "reweighing",
+    "correlation_remover": "CorrelationRemover",
+    "expgrad_dp": "ExponentiatedGradient (DP)",
+    "expgrad_eo": "ExponentiatedGradient (EO)",
+    "threshold_dp": "ThresholdOptimizer (DP)",
+    "cell_smote": "cell-wise SMOTE",
+    "ctgan_balance": "CTGAN, cells balanced",
+    "fairgan_balance": "FairGANSampler, cells balanced",
+}
+GRID = re.compile(r"fairgan_(parity|copies)_s([\d.]+)(?:_f([\d.]+))?$")
+OTHER = re.compile(r"(fairgan_synthetic|adversarial)_l([\d.]+)$")
+
+
+def method_label(method):
+    """Return a readable name for a method of ``bench_fairness.py``."""
+    if method in METHODS:
+        return METHODS[method]
+    if match := GRID.match(method):
+        kind, strength, focus = match.groups()
+        rows = "copies" if kind == "copies" else "generated rows"
+        return f"FairGANSampler, {rows}, strength {strength}, focus {focus or 'auto'}"
+    if match := OTHER.match(method):
+        kind, weight = match.groups()
+        if kind == "adversarial":
+            return f"AdversarialFairClassifier, lambdas {weight}"
+        return f"FairGANSampler, fully generated table, lambda_fair {weight}"
+    return method
+
+
+def result_page(results, name, meta):
+    """Return the page of ``NAME.md``, under its title and description in PAGES."""
+    title, description = PAGES.get(name, (name, ""))
+    body = (results / f"{name}.md").read_text().splitlines()
+    if body and body[0].startswith("# "):
+        body = body[1:]
+    # The tables are wide: the page's right column (its contents) goes.
+    front = ["---", "html_theme.sidebar_secondary.remove: true", "---", ""]
+    lines = [*front, f"# {title}", "", description, "", f"Machine: {meta['machine']}."]
+    return "\n".join([*lines, *body, ""])
+
+
+def list_table(header, rows):
+    """Return the lines of a reST list-table."""
+    lines = [".. list-table::", "   :header-rows: 1", ""]
+    for row in [header, *rows]:
+        lines.append(f"   * - {row[0]}")
+        lines += [f"     - {cell}" for cell in row[1:]]
+    return lines
+
+
+def overview(name, meta):
+    """Return tables of accuracy / DP difference per method, one per data set."""
+    rows = [row for row in meta["rows"] if "dp_difference_mean" in row]
+    lines = []
+    for dataset in dict.fromkeys(row["dataset"] for row in rows):
+        subset = [row for row in rows if row["dataset"] == dataset]
+        columns = list(dict.fromkeys((r["attribute"], r["model"]) for r in subset))
+        cells = {
+            (r["method"], r["attribute"], r["model"]): (
+                f"{r['accuracy_mean']:.3f} / {r['dp_difference_mean']:.3f}"
+            )
+            for r in subset
+        }
+        methods = dict.fromkeys(row["method"] for row in subset)
+        table = [
+            [method_label(m), *(cells.get((m, *c), "") for c in columns)]
+            for m in methods
+        ]
+        header = ["method", *(f"{a}, {m.replace('_', ' ')}" for a, m in columns)]
+        seeds = max(row.get("n_seeds", 1) for row in subset)
+        lines += [f"{dataset.capitalize()} (mean of {seeds} seeds, from ``{name}``)"]
+        lines += ["", *list_table(header, table), ""]
+    return lines
+
+
+def undominated(meta):
+    """Return, per task, the baseline points that no fairsynth point dominates."""
+    lines = []
+    for task, points in meta.get("dominance", {}).items():
+        missed = [p for p in points if not p["by_fairsynth"]]
+        names = [
+            f"{method_label(p['baseline'].split('/')[0])} with "
+            f"{p['baseline'].split('/')[1].replace('_', ' ')}"
+            + (" (reads the group)" if p["group_aware"] else "")
+            for p in missed
+        ]
+        lines.append(f"- **{task}**: " + ("; ".join(names) or "none") + ".")
+    return lines
+
+
+def summary(metas):
+    """Return the fairness overview: tables, then the undominated baselines."""
+    lines = []
+    for name, meta in metas.items():
+        if name.startswith("fairness") and "--quick" not in meta["command"]:
+            lines += overview(name, meta)
+    lines += [
+        "Baseline points that no fairsynth point dominates (at least as accurate and "
+        "as fair, within the seeds' spread):",
+        "",
+    ]
+    for name, meta in metas.items():
+        if name.startswith("fairness") and "--quick" not in meta["command"]:
+            lines += undominated(meta)
+    return "\n".join([*lines, ""])
+
+
+def build_pages(results, out):
+    """Write a page per result file of ``results``, its figures and the summary."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    metas = {}
+    for path in sorted(results.glob("*.json")):
+        meta = json.loads(path.read_text())
+        metas[path.stem] = meta
+        (out / f"{path.stem}.md").write_text(result_page(results, path.stem, meta))
+    for figure in results.glob("*.png"):
+        shutil.copy2(figure, out / figure.name)
+    (out / "summary.rst.inc").write_text(summary(metas))
+
+
+def write_pages(app, config):
+    """Write ``docs/benchmarks/generated/`` from ``benchmarks/results/``."""
+    build_pages(RESULTS, OUT)
+
+
+def setup(app):
+    """Register the page writer with Sphinx."""
+    app.connect("config-inited", write_pages)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
