@@ -32,6 +32,10 @@ class Generator(nn.Module):
         Transformer sizes.
     dropout : float, default=0.0
         Dropout in the transformer blocks while training.
+    allowed : array-like of bool, shape (sum(cardinalities), sum(vocab_sizes))
+        Whether each token may appear with each conditioning value (variable
+        ``k``'s value ``v`` is row ``sum(cardinalities[:k]) + v``); a token is
+        drawn only if every value of its row's cell allows it. None allows all.
     """
 
     def __init__(
@@ -44,9 +48,15 @@ class Generator(nn.Module):
         n_layers,
         dim_feedforward,
         dropout=0.0,
+        allowed=None,
     ):
         super().__init__()
         self.vocab_sizes = list(vocab_sizes)
+        if allowed is None:
+            allowed = torch.ones(sum(cardinalities), sum(self.vocab_sizes))
+        self.register_buffer("allowed", torch.as_tensor(allowed, dtype=torch.bool))
+        code_starts = torch.tensor([0, *cardinalities[:-1]]).cumsum(0)
+        self.register_buffer("code_starts", code_starts, persistent=False)
         self.condition = ConditionEmbedding(cardinalities, d_model)
         self.token_embedding = nn.Embedding(sum(self.vocab_sizes), d_model)
         starts = torch.tensor([0, *self.vocab_sizes[:-1]]).cumsum(0)
@@ -66,7 +76,22 @@ class Generator(nn.Module):
         previous = self.token_embedding(tokens[:, :-1] + self.starts[:-1])
         inputs = torch.cat([torch.zeros_like(condition), previous], 1)
         hidden = self.transformer(inputs + self.position + condition)
-        return [head(hidden[:, j]) for j, head in enumerate(self.heads)]
+        allowed = self.allowed_tokens(codes)
+        return [
+            self.masked(j, head(hidden[:, j]), allowed)
+            for j, head in enumerate(self.heads)
+        ]
+
+    def allowed_tokens(self, codes):
+        """Which tokens each row's cell allows, shape (batch, sum(vocab_sizes))."""
+        return self.allowed[codes + self.code_starts].all(dim=1)
+
+    def masked(self, j, logits, allowed):
+        """Column ``j``'s logits with the tokens its cell rules out at -inf."""
+        start = int(self.starts[j])
+        return logits.masked_fill(
+            ~allowed[:, start : start + logits.shape[1]], -torch.inf
+        )
 
     def log_likelihood(self, tokens, codes):
         """``log p(row | cell)`` of each row, shape (batch,)."""
@@ -116,11 +141,12 @@ class Generator(nn.Module):
         ``choose`` returns the column's draw and the embedding the next position
         reads. Returns the list of draws.
         """
-        condition = self.condition(codes)
+        condition, allowed = self.condition(codes), self.allowed_tokens(codes)
         caches = self.transformer.caches(len(self.vocab_sizes))
         token, draws = condition + self.position[0], []
         for j, head in enumerate(self.heads):
-            draw, embedding = choose(j, head(self.transformer.step(token, caches)))
+            logits = self.masked(j, head(self.transformer.step(token, caches)), allowed)
+            draw, embedding = choose(j, logits)
             draws.append(draw)
             if j + 1 < len(self.heads):
                 token = embedding + self.position[j + 1] + condition

@@ -46,6 +46,12 @@ class BinnedColumn:
     kind = NUMERIC
 
     @property
+    def decoded_values(self):
+        """The values a column coded exactly decodes to (an ndarray), else None."""
+        exact = np.all(self.knots == self.highs[:, None])
+        return self.highs if exact else None
+
+    @property
     def width(self):
         """int: Number of tokens: one per bin, plus one for missing values if seen."""
         return len(self.highs) + self.has_missing

@@ -226,6 +226,11 @@ class CategoricalColumn:
     kind = CATEGORICAL
 
     @property
+    def decoded_values(self):
+        """pandas.Index: The values the column decodes to, each exactly."""
+        return self.categories
+
+    @property
     def width(self):
         """int: One slot per category, plus one for missing values if seen."""
         return len(self.categories) + self.has_missing

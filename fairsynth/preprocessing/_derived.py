@@ -3,8 +3,8 @@
 A generator that learns both columns of such a pair can match them wrongly. On UCI
 Adult, half the generated rows paired an ``education`` with another level's
 ``education_num``, and those two columns alone told generated rows from real ones
-with a ROC AUC of 0.86. TabularEncoder therefore codes only the determining column
-and rebuilds the other from it, so every generated pair is one seen in the data.
+with a ROC AUC of 0.86. The encoders therefore code only the determining column
+and rebuild the other from it, so every generated pair is one seen in the data.
 """
 
 from dataclasses import dataclass
@@ -36,10 +36,13 @@ class DerivedColumn:
 
 
 def find_derived(frame, columns):
-    """Return :class:`DerivedColumn` for each column that a categorical one determines.
+    """Return :class:`DerivedColumn` for each column that another one determines.
 
-    A column is derived when every value of a categorical source column comes with
-    one value of it (missing values included) in all rows, and it is not constant.
+    A source is a column coded exactly, value by value (``decoded_values``): a
+    categorical column, or a number with few values in a tokenizer (an age, which
+    determines an age band). A column is derived when every value of a source comes
+    with one value of it (missing values included) in all rows, and it is not
+    constant.
     A source must have at least ``MIN_ROWS_PER_VALUE`` rows per value on average,
     and every category it can be decoded to must occur, so that each has its
     partner. A derived column never serves as a source, and a source is never
@@ -59,12 +62,14 @@ def find_derived(frame, columns):
     sources = [
         name
         for name, column in columns.items()
-        if column.kind == CATEGORICAL
-        and frame[name].nunique() == len(column.categories)
+        if getattr(column, "decoded_values", None) is not None
+        and frame[name].nunique() == len(column.decoded_values)
         and n_values[name] <= len(frame) / MIN_ROWS_PER_VALUE
     ]
     derived = {}
-    for name in frame.columns:
+    # Numbers first: of a number and a label that determine each other, the
+    # label is kept and the number rebuilt from it.
+    for name in sorted(frame.columns, key=lambda n: columns[n].kind == CATEGORICAL):
         if n_values[name] < 2 or name in derived.values():
             continue
         for source in sources:

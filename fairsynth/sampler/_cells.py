@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 
+from ..preprocessing._derived import MIN_ROWS_PER_VALUE
+
 
 def index_cells(frame, labels, sensitive):
     """Code every row's group and class, and count the cells.
@@ -73,3 +75,47 @@ def column_values(column):
     if isinstance(column.dtype, pd.CategoricalDtype):
         return [value for value in column.cat.categories if (column == value).any()]
     return sorted(column.unique().tolist(), key=lambda value: (str(type(value)), value))
+
+
+def allowed_tokens(tokens, codes, vocab_sizes, cardinalities):
+    """Which tokens the generator may draw with each conditioning value.
+
+    A token never seen in the data is never drawn: a category of a column's dtype
+    that no row has. A column whose tokens determine a conditioning variable, each
+    token seen with one value of it (with ``MIN_ROWS_PER_VALUE`` rows a token on
+    average), keeps for each value the tokens seen with it: a marital status that
+    names the sex is never drawn for the other sex.
+
+    Parameters
+    ----------
+    tokens : ndarray of shape (n_rows, n_columns)
+        The rows' tokens.
+    codes : ndarray of shape (n_rows, n_variables)
+        Their conditioning codes: the sensitive columns', then the label's.
+    vocab_sizes, cardinalities : sequence of int
+        The number of tokens of each column, and of values of each variable.
+
+    Returns
+    -------
+    ndarray of bool of shape (sum(cardinalities), sum(vocab_sizes))
+        Row ``sum(cardinalities[:k]) + v`` says which tokens value ``v`` of
+        variable ``k`` allows (see :class:`fairsynth.nn.Generator`).
+    """
+    allowed = np.ones((sum(cardinalities), sum(vocab_sizes)), dtype=bool)
+    code_starts = np.cumsum([0, *cardinalities[:-1]])
+    token_start = 0
+    for j, size in enumerate(vocab_sizes):
+        block = slice(token_start, token_start + size)
+        token_start += size
+        seen = np.bincount(tokens[:, j], minlength=size) > 0
+        allowed[:, block] &= seen
+        if seen.sum() > len(tokens) / MIN_ROWS_PER_VALUE:
+            continue
+        for start, cardinality, variable in zip(
+            code_starts, cardinalities, codes.T, strict=True
+        ):
+            pairs = np.zeros((cardinality, size), dtype=bool)
+            pairs[variable, tokens[:, j]] = True
+            if (pairs.sum(axis=0)[seen] == 1).all():
+                allowed[start : start + cardinality, block] &= pairs
+    return allowed

@@ -43,15 +43,16 @@ GENERATION_PARAMS = frozenset(
 class FairGANSampler(BaseOverSampler):
     """Add generated rows so that the training data stops tying outcome to group.
 
-    A conditional Wasserstein GAN whose generator and critic are transformers over
-    column tokens learns the table given each ``(sensitive group, class)`` cell. A
-    fairness adversary tries to tell the group from generated ``(x, y)``, and the
-    generator pays ``lambda_fair`` times its success (FairGAN+) when the table is
-    fully generated (``keep_real=False``). The sampler then generates rows for the
-    cells that ``sampling_strategy`` grows, favouring rows that look like their
-    group's rows of another class (``boundary_focus``), or copies real rows of
-    those cells chosen the same way (``copy_share``). Real rows are kept
-    unchanged, first and in order; the sensitive columns stay in ``X``.
+    A transformer over column tokens learns the table given each ``(sensitive
+    group, class)`` cell, one column after the other: it is trained by likelihood,
+    then against a transformer critic, and with ``lambda_fair`` against a fairness
+    adversary that tries to tell the group from generated ``(x, y)`` (FairGAN's)
+    when the table is fully generated (``keep_real=False``). The sampler then
+    generates rows for the cells that ``sampling_strategy`` grows, favouring rows
+    that look like their group's rows of another class (``boundary_focus``), or
+    copies real rows of those cells chosen the same way (``copy_share``). Real
+    rows are kept unchanged, first and in order; the sensitive columns stay in
+    ``X``. See the user guide's page on the generator.
 
     Parameters
     ----------

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..gan import FairGANNet, resolve_device, seeded
 from ..nn import Critic, FairnessAdversary, Generator
+from ._cells import allowed_tokens
 
 # Betas of the WGAN-GP paper: little momentum keeps the adversarial game stable.
 ADAM_BETAS = (0.5, 0.9)
@@ -36,8 +37,12 @@ def resolve_epochs(epochs, n_rows, batch_size):
     return min(MAX_AUTO_EPOCHS, math.ceil(AUTO_STEPS / steps_per_epoch))
 
 
-def build_net(sampler, vocab_sizes, cardinalities, n_groups, n_rows):
-    """Build a FairGANNet with the sampler's hyperparameters for ``n_rows`` rows."""
+def build_net(sampler, vocab_sizes, cardinalities, n_groups, n_rows, allowed=None):
+    """Build a FairGANNet with the sampler's hyperparameters for ``n_rows`` rows.
+
+    ``allowed`` tells the generator which tokens each conditioning value allows
+    (see :func:`fairsynth.sampler._cells.allowed_tokens`).
+    """
     sizes = {
         "d_model": sampler.d_model,
         "n_heads": sampler.n_heads,
@@ -56,6 +61,7 @@ def build_net(sampler, vocab_sizes, cardinalities, n_groups, n_rows):
         module__vocab_sizes=vocab_sizes,
         module__cardinalities=cardinalities,
         module__dropout=sampler.dropout,
+        module__allowed=allowed,
         **{f"module__{k}": v for k, v in sizes.items()},
         critic=Critic,
         critic__vocab_sizes=vocab_sizes,
@@ -91,12 +97,14 @@ def train_net(sampler, tokens, codes, group_ids, value_cardinalities):
     """Build the net for ``sampler`` and fit it on the tokens of each cell's rows."""
     cardinalities = [*value_cardinalities, len(sampler.classes_)]
     n_train = round(len(tokens) * (1 - sampler.validation_fraction))
+    vocab_sizes = sampler.tokenizer_.vocab_sizes_
     net = build_net(
         sampler,
-        sampler.tokenizer_.vocab_sizes_,
+        vocab_sizes,
         cardinalities,
         n_groups=len(sampler.groups_),
         n_rows=n_train,
+        allowed=allowed_tokens(tokens, codes, vocab_sizes, cardinalities),
     )
     data = {
         "tokens": tokens.astype(np.int64),

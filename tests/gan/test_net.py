@@ -158,7 +158,7 @@ def test_every_critic_and_adversary_step_gets_a_fresh_batch():
     # 3 critic steps and 2 adversary draws per generator update (the critic step
     # draws generated rows of its own too).
     assert len(critic) == 3 * len(net.batches_)
-    for first, second in zip(critic, critic[1:]):
+    for first, second in zip(critic[:-1], critic[1:], strict=True):
         assert not torch.equal(first, second)
     adversary_codes = [codes for i, codes in enumerate(generated) if i % 5 >= 3]
     assert not torch.equal(adversary_codes[0], adversary_codes[1])

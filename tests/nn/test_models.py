@@ -140,3 +140,21 @@ def test_empty_batch(generator):
 def test_heads_must_divide_width():
     with pytest.raises(ValueError, match="not divisible"):
         TransformerBlock(d_model=10, n_heads=3, dim_feedforward=8)
+
+
+def test_tokens_the_cell_rules_out_are_never_drawn():
+    allowed = torch.ones(sum(CARDINALITIES), sum(VOCAB_SIZES), dtype=torch.bool)
+    allowed[:, 1] = False  # the first column's token 1, never seen
+    allowed[0, 3:5] = torch.tensor([True, False])  # value 0 of the first variable
+    torch.manual_seed(0)
+    generator = Generator(VOCAB_SIZES, CARDINALITIES, **SIZES, allowed=allowed)
+    cells = codes(2000)
+    with torch.no_grad():
+        drawn = generator.sample(cells, torch.rand(2000, len(VOCAB_SIZES)))
+        relaxed = generator.sample_relaxed(cells, tau=0.5)
+    assert not (drawn[:, 0] == 1).any()
+    assert (drawn[cells[:, 0] == 0, 1] == 0).all()
+    assert (drawn[cells[:, 0] == 1, 1] == 1).any()
+    assert relaxed[:, 1].sum() == 0
+    logits = generator(drawn, cells)
+    assert torch.isinf(logits[0][:, 1]).all()

@@ -172,3 +172,17 @@ def test_clone_and_pickle(frame, tokenizer):
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_a_few_valued_number_can_determine_a_band():
+    rng = np.random.default_rng(0)
+    age = rng.integers(18, 70, 1500)
+    X = pd.DataFrame({"age": age, "band": np.where(age < 25, "young", "older")})
+    tokenizer = TabularTokenizer().fit(X)
+    assert tokenizer.derived_columns_ == {"band": "age"}
+    back = tokenizer.inverse_transform(tokenizer.transform(X))
+    pd.testing.assert_frame_equal(back, X)
+    # A binned number decodes to values within bins, so it determines nothing.
+    X["amount"] = rng.lognormal(size=1500)
+    X["high"] = np.where(X["amount"] > 1, "yes", "no")
+    assert "high" not in TabularTokenizer().fit(X).derived_columns_

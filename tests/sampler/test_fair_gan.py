@@ -481,3 +481,22 @@ def test_auto_training_length_and_batch():
     assert resolve_epochs("auto", 27_000, 512) == 57
     assert resolve_epochs("auto", 270, 32) == 300
     assert resolve_epochs(4, 270, 32) == 4
+
+
+def test_allowed_tokens_follow_what_the_data_shows():
+    from fairsynth.sampler._cells import allowed_tokens
+
+    rng = np.random.default_rng(0)
+    sex = rng.integers(0, 2, 400)
+    # Column 0 names the sex (tokens 0-1 women, 2-3 men); token 4 never occurs.
+    status = 2 * sex + rng.integers(0, 2, 400)
+    noise = rng.integers(0, 3, 400)
+    tokens = np.column_stack([status, noise])
+    codes = np.column_stack([sex, rng.integers(0, 2, 400)])
+    allowed = allowed_tokens(tokens, codes, [5, 3], [2, 2])
+    assert allowed.shape == (4, 8)
+    np.testing.assert_array_equal(allowed[0, :5], [True, True, False, False, False])
+    np.testing.assert_array_equal(allowed[1, :5], [False, False, True, True, False])
+    # The label is not determined by the status, and nothing by the noise.
+    np.testing.assert_array_equal(allowed[2:, :5], [[True] * 4 + [False]] * 2)
+    assert allowed[:, 5:].all()
