@@ -380,6 +380,23 @@ class FairGANNet(NeuralNet):
                 average.lerp_(current, 1.0 - decay)
 
     # ----------------------------------------------------------------- sampling
+    def log_likelihoods(self, tokens, codes, *, batch_size=4096):
+        """``log p(row | cell)`` of ``tokens`` given ``codes`` (numpy), per row.
+
+        Computed with the generator's average weights, as rows are sampled.
+        """
+        self._set_training(False)
+        tokens = torch.as_tensor(tokens, device=self.device)
+        codes = torch.as_tensor(codes, device=self.device)
+        with torch.inference_mode():
+            parts = [
+                self.generator_average_.log_likelihood(part, part_codes).cpu()
+                for part, part_codes in zip(
+                    tokens.split(batch_size), codes.split(batch_size), strict=True
+                )
+            ]
+        return torch.cat(parts).numpy() if parts else np.empty(0)
+
     def sample_tokens(self, codes, uniforms, *, batch_size=4096):
         """Generate tokens (numpy) for conditioning ``codes`` from ``uniforms``.
 
