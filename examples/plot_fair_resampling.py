@@ -76,11 +76,15 @@ results = pd.DataFrame(results).T
 print(results)
 
 # %%
+# The generator learns each cell's rows by likelihood: ``train_loss``, and
+# ``valid_loss`` on rows held out of every cell, are negative log-likelihoods in nats
+# per row. Its last epoch plays against a critic, whose loss is ``critic_loss``. The
+# fairness adversary stays off, since real rows are kept (see ``lambda_fair``).
 history = pd.DataFrame(sampler.net_.history.to_list()).set_index("epoch")
-ax = history[["train_loss", "critic_loss", "adversary_loss"]].plot(
-    title="FairGANSampler training losses"
-)
-ax.set_xlabel("epoch")
-ax.set_ylabel("loss")
+fig, (likelihood, critic) = plt.subplots(1, 2, figsize=(9, 3.5))
+history[["train_loss", "valid_loss"]].plot(ax=likelihood, marker="o")
+likelihood.set(title="Likelihood", xlabel="epoch", ylabel="nats per row")
+history["critic_loss"].plot(ax=critic, marker="o")
+critic.set(title="Critic", xlabel="epoch", ylabel="critic loss")
 plt.tight_layout()
 plt.show()

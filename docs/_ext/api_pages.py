@@ -114,13 +114,20 @@ def package_page(package_name, documented):
 
 
 def write_pages(app, config):
-    """Write ``api/<package>.rst`` for every package of :data:`PACKAGES`."""
+    """Write ``api/<package>.rst`` for every package of :data:`PACKAGES`.
+
+    Autosummary's pages of names that are no longer documented are removed: a
+    page left from a name that was renamed fails the build, as its import does.
+    """
     documented = {}
     for package_name in PACKAGES:
         text = package_page(package_name, documented)
         path = API / f"{package_name}.rst"
         if not path.exists() or path.read_text() != text:
             path.write_text(text)
+    for stub in (API / "generated").glob("*.rst"):
+        if stub.stem not in documented.values():
+            stub.unlink()
 
 
 def skip_routing_methods(app, what, name, obj, skip, options):

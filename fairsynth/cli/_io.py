@@ -5,7 +5,6 @@ when complete, so an error or a Ctrl-C never leaves a half-written file behind.
 """
 
 import os
-import pickle
 from pathlib import Path
 
 import pandas as pd
@@ -123,27 +122,18 @@ def write_table(frame, path):
 
 
 def save_model(model, path):
-    """Pickle a fitted model, atomically."""
-    with atomic_path(path) as temporary, open(temporary, "wb") as file:
-        pickle.dump(model, file)
+    """Write a fitted sampler to a model file, atomically (see FairGANSampler.save)."""
+    model.save(path)
 
 
 def load_model(path):
-    """Unpickle a sampler saved by ``fairsynth resample --save-model``."""
+    """Read a sampler saved by ``fairsynth resample --save-model``; nothing runs."""
     from ..sampler import FairGANSampler
+    from ..sampler._model_state import ModelFileError
 
     if not Path(path).is_file():
         raise CLIError(f"{path}: no such file.")
     try:
-        with open(path, "rb") as file:
-            model = pickle.load(file)
-    # Unpickling other bytes fails in many ways (ValueError, KeyError, ...); every one
-    # of them means the file is not a saved model.
-    except Exception as error:
-        raise CLIError(f"{path}: not a saved model ({error}).") from error
-    if not isinstance(model, FairGANSampler) or not hasattr(model, "net_"):
-        raise CLIError(
-            f"{path}: not a fitted FairGANSampler; save one with "
-            "`fairsynth resample ... --save-model PATH`."
-        )
-    return model
+        return FairGANSampler.load(path)
+    except ModelFileError as error:
+        raise CLIError(str(error)) from error

@@ -14,8 +14,8 @@ EXAMPLES = {
     "audit": "fairsynth audit adult.csv --target income --sensitive sex race "
     "--pred predicted",
     "resample": "fairsynth resample adult.csv --target income --sensitive sex "
-    "-o fair.csv --strategy parity --save-model sampler.pkl",
-    "sample": "fairsynth sample sampler.pkl -n 1000 -o women.parquet "
+    "-o fair.csv --strategy parity --save-model sampler.zip",
+    "sample": "fairsynth sample sampler.zip -n 1000 -o women.parquet "
     "--group sex=Female --label 1",
     "report": "fairsynth report adult.csv fair.csv --target income --sensitive sex "
     "--out report",
@@ -145,7 +145,7 @@ def _resample_parser(subparsers):
     parser.add_argument(
         "--save-model",
         metavar="PATH",
-        help="pickle the fitted sampler, for `fairsynth sample`",
+        help="save the fitted sampler as a model file, for `fairsynth sample`",
     )
     _add_training(parser)
     _add_output(parser)

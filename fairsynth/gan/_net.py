@@ -72,6 +72,40 @@ class FairGANNet(NeuralNet):
     **kwargs
         Passed to :class:`skorch.NeuralNet` (``module__*``, ``critic__*``,
         ``optimizer_critic__*``, ``lr``, ``max_epochs``, ``device``, ...).
+
+    Examples
+    --------
+    Rows of two columns of 3 tokens each, in the cells of 2 groups and 2 classes:
+
+    >>> import numpy as np
+    >>> from fairsynth.gan import FairGANNet, seeded
+    >>> rng = np.random.default_rng(0)
+    >>> group, label = rng.integers(0, 2, 64), rng.integers(0, 2, 64)
+    >>> X = {
+    ...     "tokens": rng.integers(0, 3, (64, 2)),
+    ...     "codes": np.column_stack([group, label]),
+    ...     "group": group,
+    ... }
+    >>> sizes = {"d_model": 8, "n_heads": 2, "n_layers": 1, "dim_feedforward": 16}
+    >>> shapes = {"vocab_sizes": [3, 3], "cardinalities": [2, 2], **sizes}
+    >>> net = FairGANNet(
+    ...     **{f"module__{key}": value for key, value in shapes.items()},
+    ...     **{f"critic__{key}": value for key, value in shapes.items()},
+    ...     adversary__n_features=6,
+    ...     adversary__n_classes=2,
+    ...     adversary__n_groups=2,
+    ...     adversary__hidden=8,
+    ...     lambda_fair=0.0,
+    ...     max_epochs=2,
+    ...     batch_size=32,
+    ...     verbose=0,
+    ... )
+    >>> with seeded(0, "cpu"):
+    ...     net = net.fit(X, group * 2 + label)
+    >>> [epoch["phase"] for epoch in net.history]
+    ['likelihood', 'likelihood', 'adversarial']
+    >>> net.sample_tokens(X["codes"][:5], rng.random((5, 2))).shape
+    (5, 2)
     """
 
     def __init__(

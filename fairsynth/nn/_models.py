@@ -36,6 +36,29 @@ class Generator(nn.Module):
         Whether each token may appear with each conditioning value (variable
         ``k``'s value ``v`` is row ``sum(cardinalities[:k]) + v``); a token is
         drawn only if every value of its row's cell allows it. None allows all.
+
+    Examples
+    --------
+    Two columns of 3 and 5 tokens, given a group (2 values) and a class (2):
+
+    >>> import torch
+    >>> from fairsynth.nn import Generator
+    >>> generator = Generator(
+    ...     [3, 5], [2, 2], d_model=8, n_heads=2, n_layers=1, dim_feedforward=16
+    ... )
+    >>> codes = torch.tensor([[0, 1], [1, 0]])
+    >>> generator.log_likelihood(torch.tensor([[2, 4], [0, 1]]), codes).shape
+    torch.Size([2])
+
+    Sampling maps each row's uniforms to tokens, so the same uniforms give the
+    same row:
+
+    >>> uniforms = torch.rand(2, 2)
+    >>> with torch.no_grad():
+    ...     rows = generator.sample(codes, uniforms)
+    ...     again = generator.sample(codes, uniforms)
+    >>> rows.shape, torch.equal(rows, again)
+    (torch.Size([2, 2]), True)
     """
 
     def __init__(
@@ -167,6 +190,17 @@ class Critic(nn.Module):
         Number of values of each conditioning variable.
     d_model, n_heads, n_layers, dim_feedforward : int
         Transformer sizes.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairsynth.nn import Critic
+    >>> critic = Critic(
+    ...     [3, 5], [2, 2], d_model=8, n_heads=2, n_layers=1, dim_feedforward=16
+    ... )
+    >>> rows = torch.zeros(4, 8)  # the one-hot blocks of both columns
+    >>> critic(rows, torch.zeros(4, 2, dtype=torch.long)).shape
+    torch.Size([4])
     """
 
     def __init__(
@@ -212,6 +246,14 @@ class FairnessAdversary(nn.Module):
         Number of sensitive groups (intersections when there are several columns).
     hidden : int
         Width of the two hidden layers.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairsynth.nn import FairnessAdversary
+    >>> adversary = FairnessAdversary(n_features=8, n_classes=2, n_groups=3, hidden=16)
+    >>> adversary(torch.zeros(4, 8), torch.tensor([0, 1, 1, 0])).shape
+    torch.Size([4, 3])
     """
 
     def __init__(self, n_features, n_classes, n_groups, *, hidden):

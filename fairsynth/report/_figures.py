@@ -232,7 +232,7 @@ def loss_figure(history):
     ...     history.record("epoch", epoch)
     ...     history.record("train_loss", 1.0 / epoch)
     >>> [ax.get_title() for ax in loss_figure(history).axes]
-    ['Wasserstein GAN', 'Cell classifier', 'Fairness adversary']
+    ['Likelihood', 'Critic', 'Fairness adversary']
 
     A fitted sampler's losses are ``loss_figure(sampler.net_.history)``.
     """

@@ -53,7 +53,10 @@ def check_target(y, n_rows):
             "FairGANSampler requires y to be passed, but the target y is None. "
             "Pass the class labels as y."
         )
-    template = y
+    # restore_target needs y's type, name and dtype, not its values, which model
+    # files would otherwise carry.
+    template = y.iloc[:0] if hasattr(y, "iloc") else y
+    template = template[:0] if isinstance(template, np.ndarray) else template
     values = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
     if values.ndim == 2 and values.shape[1] == 1:
         values = values.ravel()

@@ -35,7 +35,7 @@ def data_dir(tmp_path_factory, table):
             [
                 "resample", str(folder / "data.csv"), "--target", "label",
                 "--sensitive", "group", "-o", str(folder / "resampled.csv"),
-                "--epochs", "1", "--quiet", "--save-model", str(folder / "model.pkl"),
+                "--epochs", "1", "--quiet", "--save-model", str(folder / "model.zip"),
                 "--parity-strength", "1.5", "--boundary-focus", "2",
                 "--copy-share", "0.5",
             ]

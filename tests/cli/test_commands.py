@@ -1,4 +1,3 @@
-import pickle
 import subprocess
 import sys
 
@@ -6,6 +5,7 @@ import matplotlib.image
 import pandas as pd
 import pytest
 
+from fairsynth import FairGANSampler
 from fairsynth.cli import main
 
 COMMANDS = ["demo", "audit", "resample", "sample", "report"]
@@ -67,8 +67,7 @@ def test_audit_with_predictions_reports_model_rates(data_dir, table, capsys):
 
 def test_resample_writes_the_resampled_table(data_dir, table):
     written = pd.read_csv(data_dir / "resampled.csv")
-    with open(data_dir / "model.pkl", "rb") as file:
-        sampler = pickle.load(file)
+    sampler = FairGANSampler.load(data_dir / "model.zip")
     assert (sampler.parity_strength, sampler.boundary_focus) == (1.5, 2.0)
     assert sampler.copy_share == 0.5 and sampler.cell_counts_["n_copied"].sum() > 0
     assert len(written) == sampler.cell_counts_["n_total"].sum()
@@ -103,7 +102,7 @@ def test_resample_parquet_keeps_categories(data_dir, table, capsys, tmp_path):
 def test_sample_fixes_group_and_label(data_dir, capsys, tmp_path):
     out = tmp_path / "new.csv"
     code, stdout, err = run(
-        capsys, "sample", data_dir / "model.pkl", "-n", 40, "-o", out,
+        capsys, "sample", data_dir / "model.zip", "-n", 40, "-o", out,
         "--group", "group=g1", "--label", "1", "--quiet",
     )  # fmt: skip
     assert code == 0, err
@@ -122,7 +121,7 @@ def test_report_writes_html_and_pngs(data_dir, capsys, tmp_path):
     code, _, err = run(
         capsys, "report", data_dir / "data.csv", synthetic,
         "--target", "label", "--sensitive", "group", "--out", out,
-        "--model", data_dir / "model.pkl",
+        "--model", data_dir / "model.zip",
     )  # fmt: skip
     assert code == 0, err
     names = {path.name for path in out.iterdir()}

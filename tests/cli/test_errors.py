@@ -1,4 +1,5 @@
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -57,7 +58,7 @@ def test_unknown_column(option, value, phrase, capsys, data_dir):
 
 
 def test_bad_group_and_label_values(capsys, data_dir, tmp_path):
-    model, out = data_dir / "model.pkl", tmp_path / "o.csv"
+    model, out = data_dir / "model.zip", tmp_path / "o.csv"
     code, _, err = run(
         capsys, "sample", model, "-n", 5, "-o", out, "--group", "group=x"
     )
@@ -92,6 +93,15 @@ def test_not_a_model(capsys, data_dir, tmp_path):
     code, _, err = run(capsys, "sample", data_dir / "data.csv", "-n", 5, "-o",
                        tmp_path / "o.csv")  # fmt: skip
     assert_one_line_error(code, err, "not a saved model")
+
+
+def test_a_pickled_model_is_refused_unread(capsys, tmp_path):
+    # Model files were pickles before; loading one would run the code it carries.
+    model, out = tmp_path / "model.pkl", tmp_path / "o.csv"
+    model.write_bytes(pickle.dumps({"not": "run"}))
+    code, _, err = run(capsys, "sample", model, "-n", 5, "-o", out)
+    assert_one_line_error(code, err, "not a saved model but a pickle")
+    assert not out.exists()
 
 
 def test_unwritable_output(capsys, data_dir, tmp_path):
@@ -169,7 +179,7 @@ def test_atomic_write_follows_the_umask(tmp_path):
 
 
 def test_ctrl_c_during_training_writes_nothing(data_dir, tmp_path):
-    out, model = tmp_path / "o.csv", tmp_path / "model.pkl"
+    out, model = tmp_path / "o.csv", tmp_path / "model.zip"
     argv = [sys.executable, "-m", "fairsynth", "resample", str(data_dir / "data.csv"),
             "--target", "label", "--sensitive", "group", "-o", str(out),
             "--epochs", "100000", "--save-model", str(model)]  # fmt: skip

@@ -11,22 +11,6 @@ import fairsynth
 
 api_pages = load_extension("api_pages")
 
-# Packages whose files the generator redesign (issue 19) is rewriting: their examples
-# come with the new code. A name that gains one must leave this list.
-PENDING_EXAMPLES = {
-    "fairsynth.nn": {
-        "BlockDiagonalLinear",
-        "CellClassifier",
-        "ConditionEmbedding",
-        "Critic",
-        "FairnessAdversary",
-        "Generator",
-        "TransformerBlock",
-        "TransformerStack",
-    },
-    "fairsynth.gan": {"FairGANNet", "resolve_device", "seeded"},
-}
-
 
 def public_packages():
     found = ["fairsynth"]
@@ -78,7 +62,4 @@ def test_a_re_export_links_to_the_shorter_name():
 )
 def test_every_public_name_has_an_example(package, name, obj):
     has_example = ">>>" in (inspect.getdoc(obj) or "")
-    if name in PENDING_EXAMPLES.get(package, ()):
-        assert not has_example, f"{package}.{name} has an example now: unlist it"
-        pytest.xfail("rewritten with the generator (issue 19); examples come with it")
     assert has_example, f"{package}.{name}'s docstring has no Examples section"
