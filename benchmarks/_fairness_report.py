@@ -115,6 +115,23 @@ def dominance(points):
     return found
 
 
+def copies_unreached(points):
+    """The copies' points (copy_share=1) that no generated-rows point dominates.
+
+    Generated rows are compared with copies for the same downstream model only.
+    """
+    copies = points[points["method"].str.startswith("fairgan_copies_")]
+    generated = points[points["method"].str.startswith("fairgan_parity_")]
+    return [
+        copy
+        for _, copy in copies.iterrows()
+        if not any(
+            dominates(p, copy)
+            for _, p in generated[generated["model"] == copy["model"]].iterrows()
+        )
+    ]
+
+
 def method_colours(methods):
     """A colour per method: tab10's for the baselines, a gradient for fairsynth's.
 
@@ -267,6 +284,14 @@ def summarise(name, points, front, checks):
         "no setting with generated rows:",
     ]
     lines += [f"- {c['baseline']} ({c['figures']})" for c in copies_only] or ["- none"]
+    lines += [
+        "",
+        "Points of copies of real rows that no setting with generated rows reaches "
+        "(same model, within the seeds' spread):",
+    ]
+    lines += [f"- {label(c)} ({figures(c)})" for c in copies_unreached(points)] or [
+        "- none"
+    ]
     lines += ["", "Strict dominance of reweighing and cell SMOTE by fairsynth:"]
     lines += [
         f"- {c['baseline']} ({c['figures']}): "

@@ -34,13 +34,26 @@ def sdmetrics_scores(real, synthetic):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         report.generate(real, synthetic, metadata, verbose=False)
-        detection = LogisticDetection.compute(real, synthetic, metadata)
+        # Its one-hot encoder, fitted on the real rows, rejects values they lack
+        # (a category only in the other half of the real reference split).
+        detection = LogisticDetection.compute(
+            real, synthetic[_values_seen_in(real, synthetic)], metadata
+        )
     scores = report.get_properties().set_index("Property")["Score"]
     return {
         "sdv_column_shapes": float(scores["Column Shapes"]),
         "sdv_column_pair_trends": float(scores["Column Pair Trends"]),
         "sdv_logistic_detection": float(detection),
     }
+
+
+def _values_seen_in(real, synthetic):
+    """Which synthetic rows hold, in every categorical column, only real values."""
+    seen = np.ones(len(synthetic), dtype=bool)
+    for name in real.columns:
+        if not pd.api.types.is_numeric_dtype(real[name]):
+            seen &= synthetic[name].isin(real[name].unique()).to_numpy()
+    return seen
 
 
 def tstr(synthetic, test, target, seed):

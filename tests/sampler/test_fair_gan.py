@@ -469,7 +469,9 @@ def test_generated_rows_carry_their_cell():
     shares = pd.Series(cells(X_held, y_held)).value_counts(normalize=True)
     generated = [
         sampler.sample(round(2000 * share), groups={"group": group}, y=int(label))
-        for (group, label), share in zip(shares.index.str.split("/"), shares)
+        for (group, label), share in zip(
+            shares.index.str.split("/"), shares, strict=True
+        )
     ]
     X_new = pd.concat([rows for rows, _ in generated])
     y_new = np.concatenate([labels for _, labels in generated])
