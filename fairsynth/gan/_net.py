@@ -194,12 +194,17 @@ class FairGANNet(NeuralNet):
         self.batches_ = self.get_iterator(train, training=True)
         datasets = {"dataset_train": train, "dataset_valid": valid}
         self.likelihood_steps_ = (epochs or self.max_epochs) * len(self.batches_)
-        best = self.likelihood_phase(datasets, epochs or self.max_epochs)
-        # The adversarial phase starts from the best generator, as sampling would.
-        self.generator_average_.load_state_dict(best)
-        self.module_.load_state_dict(best)
-        for _ in range(self.adversarial_epochs):
-            self.run_epoch(datasets, self.adversarial_step, "adversarial")
+        try:
+            best = self.likelihood_phase(datasets, epochs or self.max_epochs)
+            # The adversarial phase starts from the best generator, as sampling
+            # would.
+            self.generator_average_.load_state_dict(best)
+            self.module_.load_state_dict(best)
+            for _ in range(self.adversarial_epochs):
+                self.run_epoch(datasets, self.adversarial_step, "adversarial")
+        finally:
+            # A fitted net (and its pickle) keeps what it learned, not the rows.
+            del self.batches_
         return self
 
     def likelihood_phase(self, datasets, epochs):

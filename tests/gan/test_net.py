@@ -146,6 +146,10 @@ class BatchSpy(FairGANNet):
         self.seen.append(("generated", codes.clone()))
         return super().generated_rows(codes)
 
+    def adversarial_step(self, batch, **fit_params):
+        self.n_batches = len(self.batches_)
+        return super().adversarial_step(batch, **fit_params)
+
 
 def test_every_critic_and_adversary_step_gets_a_fresh_batch():
     data, cells = make_data(n=400)
@@ -157,7 +161,7 @@ def test_every_critic_and_adversary_step_gets_a_fresh_batch():
     generated = [codes for kind, codes in net.seen if kind == "generated"]
     # 3 critic steps and 2 adversary draws per generator update (the critic step
     # draws generated rows of its own too).
-    assert len(critic) == 3 * len(net.batches_)
+    assert len(critic) == 3 * net.n_batches
     for first, second in zip(critic[:-1], critic[1:], strict=True):
         assert not torch.equal(first, second)
     adversary_codes = [codes for i, codes in enumerate(generated) if i % 5 >= 3]
@@ -197,6 +201,11 @@ def test_losses_recorded_once_per_epoch(data):
 class Interrupt(Callback):
     def on_batch_end(self, net, **kwargs):
         raise KeyboardInterrupt
+
+
+def test_a_fitted_net_keeps_no_training_rows(data):
+    net = make_net().fit(*data)
+    assert not hasattr(net, "batches_")
 
 
 def test_interrupt_propagates(data):
