@@ -300,16 +300,7 @@ def _malformed(path, member):
 def _rebuild_net(sampler, record, weights, path, manifest):
     """Build the net with this fairsynth's code, then restore what training left."""
     cardinalities = [*map(len, sampler.sensitive_values_), len(sampler.classes_)]
-    vocab_sizes = sampler.tokenizer_.vocab_sizes_
-    net = build_net(
-        sampler,
-        vocab_sizes,
-        cardinalities,
-        n_groups=len(sampler.groups_),
-        n_rows=int(sampler._counts.sum()),
-        # A mask of the saved one's shape, as fit builds it; the weights fill it.
-        allowed=np.ones((sum(cardinalities), sum(vocab_sizes)), dtype=bool),
-    )
+    net = build_net(sampler, cardinalities, n_rows=int(sampler._counts.sum()))
     versions = {"writer": manifest.get("fairsynth_version"), "ours": __version__}
     _restore_params(net, record["params"], path, versions)
     if torch.device(net.device).type == "cuda" and not torch.cuda.is_available():

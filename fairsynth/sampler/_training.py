@@ -37,12 +37,17 @@ def resolve_epochs(epochs, n_rows, batch_size):
     return min(MAX_AUTO_EPOCHS, math.ceil(AUTO_STEPS / steps_per_epoch))
 
 
-def build_net(sampler, vocab_sizes, cardinalities, n_groups, n_rows, allowed=None):
+def build_net(sampler, cardinalities, n_rows, allowed=None):
     """Build a FairGANNet with the sampler's hyperparameters for ``n_rows`` rows.
 
     ``allowed`` tells the generator which tokens each conditioning value allows
-    (see :func:`fairsynth.sampler._cells.allowed_tokens`).
+    (see :func:`fairsynth.sampler._cells.allowed_tokens`); None allows every
+    token, in a mask of the same shape that saved weights can fill.
     """
+    vocab_sizes = sampler.tokenizer_.vocab_sizes_
+    n_groups = len(sampler.groups_)
+    if allowed is None:
+        allowed = np.ones((sum(cardinalities), sum(vocab_sizes)), dtype=bool)
     sizes = {
         "d_model": sampler.d_model,
         "n_heads": sampler.n_heads,
@@ -98,14 +103,8 @@ def train_net(sampler, tokens, codes, group_ids, value_cardinalities):
     cardinalities = [*value_cardinalities, len(sampler.classes_)]
     n_train = round(len(tokens) * (1 - sampler.validation_fraction))
     vocab_sizes = sampler.tokenizer_.vocab_sizes_
-    net = build_net(
-        sampler,
-        vocab_sizes,
-        cardinalities,
-        n_groups=len(sampler.groups_),
-        n_rows=n_train,
-        allowed=allowed_tokens(tokens, codes, vocab_sizes, cardinalities),
-    )
+    allowed = allowed_tokens(tokens, codes, vocab_sizes, cardinalities)
+    net = build_net(sampler, cardinalities, n_train, allowed)
     data = {
         "tokens": tokens.astype(np.int64),
         "codes": codes.astype(np.int64),
