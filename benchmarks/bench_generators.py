@@ -265,13 +265,20 @@ def main():
     seeds = args.seeds or [args.seed]
     suffix = "_quick" if args.quick else ""
     rows, all_shapes = [], {}
-    for name in args.datasets:
-        for seed in seeds:
+    # Seed-major, with the results rewritten after each table: a run cut short
+    # still has every dataset at the first seed.
+    for seed in seeds:
+        for name in args.datasets:
             dataset_rows, shapes, tables, train = bench_dataset(name, seed, args)
             rows += dataset_rows
             if seed == seeds[0]:
                 all_shapes[name] = shapes
                 marginals_figure(name, train, tables, suffix)
+            write_generators(f"generators{suffix}", rows, all_shapes)
+
+
+def write_generators(name, rows, all_shapes):
+    """Write the figures so far as benchmarks/results/NAME.{json,md}."""
     notes = [
         "Every generator trains on the same training rows (complete rows; Adult: "
         "adult.data, tested on adult.test; COMPAS and German credit: the 70/30 "
@@ -288,7 +295,7 @@ def main():
     ]
     sections = summary_tables(rows) + shape_tables(all_shapes)
     write_results(
-        f"generators{suffix}",
+        name,
         rows,
         notes,
         table_rows=[
