@@ -168,8 +168,9 @@ def tabular_argn(train, target, sensitive, *, seconds, seed, device, fairness=Fa
         start = time.perf_counter()
         model.fit(table)
         fit_seconds = time.perf_counter() - start
+        columns = [sensitive] if isinstance(sensitive, str) else list(sensitive)
         config = (
-            {"target_column": target, "sensitive_columns": [sensitive]}
+            {"target_column": target, "sensitive_columns": columns}
             if fairness
             else None
         )

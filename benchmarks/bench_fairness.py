@@ -6,7 +6,7 @@ fairlearn's CorrelationRemover, ExponentiatedGradient (demographic parity, and
 equalized odds) and ThresholdOptimizer; cell-wise SMOTE; cell-balanced CTGAN data
 (time-capped); FairGANSampler with "parity" (a grid of parity_strength and
 boundary_focus, with generated rows and with copies of real rows), "balance", and a
-fully generated "parity" table (a sweep of lambda_fair).
+fully generated "parity" table (a sweep of label_fairness).
 AdversarialFairClassifier is its own network (a sweep of its lambdas). The sensitive
 column is never a model feature; fairlearn's mitigators get it only as
 ``sensitive_features``.
@@ -55,7 +55,8 @@ class Settings:
     # per row than generated rows: sex needed strengths below 1.25, race up to 4.
     # Focus 0 is reweighing done by resampling, the reference for the others.
     copy_grid: dict
-    lambdas: tuple
+    # label_fairness of the fully generated table, all from one trained GAN.
+    label_fairness: tuple
     # AdversarialFairClassifier's lambdas: it fits in seconds, so the sweep is cheap.
     adversary_lambdas: tuple
     ctgan_seconds: float
@@ -94,11 +95,11 @@ class Settings:
                 1.5: (1.0,),
                 2.0: (0.5, 1.5, 2.0, 3.0, 4.0),
             },
-            lambdas=()
+            label_fairness=()
             if args.fairgan_only
             else (1.0,)
             if args.quick
-            else (0.0, 1.0, 5.0),
+            else (0.0, 0.5, 1.0),
             adversary_lambdas=(10.0, 40.0) if args.quick else (10.0, 20.0, 40.0, 80.0),
             ctgan_seconds=default_cap
             if args.ctgan_seconds is None
@@ -149,9 +150,9 @@ def fairgan_sets(task, X, y, seed, cfg):
     The grids of parity_strength and boundary_focus under "parity", with generated
     rows and with copies of real rows, and "balance", share one trained GAN:
     ``resample`` changes only which rows are generated. Each one's seconds still
-    include that training, as a ``fit_resample`` of its own would. The lambda sweep
-    of a fully generated "parity" table (``keep_real=False``), where the adversary
-    acts, trains a GAN per lambda.
+    include that training, as a ``fit_resample`` of its own would. The fully
+    generated "parity" tables (``keep_real=False``) of the ``label_fairness`` sweep
+    share another.
     """
     kept = grid_settings("parity", cfg.parity_grid)
     kept.append(("balance", {"sampling_strategy": "balance"}))
@@ -170,14 +171,22 @@ def fairgan_sets(task, X, y, seed, cfg):
         if resampled:
             (X_res, y_res), seconds = resampled
             yield f"fairgan_{name}", X_res, y_res, train[1] + seconds, {}
-    for lam in cfg.lambdas:
-        name = f"synthetic_l{lam:g}"
-        params = {**defaults, "keep_real": False, "lambda_fair": lam}
-        synthetic = FairGANSampler(**params)
-        resampled = timed(task, name, synthetic.fit_resample, X, y)
+    if not cfg.label_fairness:
+        return
+    synthetic = FairGANSampler(**{**defaults, "keep_real": False})
+    train = timed(task, "the fully generated tables", synthetic.fit, X, y)
+    for strength in cfg.label_fairness if train else []:
+        synthetic.set_params(label_fairness=strength)
+        resampled = timed(task, f"synthetic_f{strength:g}", synthetic.resample, X, y)
         if resampled:
             (X_res, y_res), seconds = resampled
-            yield f"fairgan_{name}", X_res, y_res, seconds, {}
+            yield (
+                f"fairgan_synthetic_f{strength:g}",
+                X_res,
+                y_res,
+                train[1] + seconds,
+                {},
+            )
 
 
 def grid_settings(prefix, grid, **fixed):

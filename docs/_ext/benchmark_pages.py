@@ -79,7 +79,7 @@ METHODS = {
     "fairgan_balance": "FairGANSampler, cells balanced",
 }
 GRID = re.compile(r"fairgan_(parity|copies)_s([\d.]+)(?:_f([\d.]+))?$")
-OTHER = re.compile(r"(fairgan_synthetic|adversarial)_l([\d.]+)$")
+OTHER = re.compile(r"(fairgan_synthetic|adversarial)_([lf])([\d.]+)$")
 
 
 def method_label(method):
@@ -91,10 +91,11 @@ def method_label(method):
         rows = "copies" if kind == "copies" else "generated rows"
         return f"FairGANSampler, {rows}, strength {strength}, focus {focus or 'auto'}"
     if match := OTHER.match(method):
-        kind, weight = match.groups()
+        kind, knob, weight = match.groups()
         if kind == "adversarial":
             return f"AdversarialFairClassifier, lambdas {weight}"
-        return f"FairGANSampler, fully generated table, lambda_fair {weight}"
+        knob = "lambda_fair" if knob == "l" else "label_fairness"
+        return f"FairGANSampler, fully generated table, {knob} {weight}"
     return method
 
 

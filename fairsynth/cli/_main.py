@@ -197,10 +197,17 @@ def _add_sampler_options(parser):
     parser.add_argument(
         "--lambda-fair",
         type=float,
-        default=1.0,
         metavar="L",
-        help="weight of the fairness adversary, which shapes fully generated "
-        "tables (--no-keep-real; default: 1.0)",
+        help="weight of a fairness adversary for fully generated tables "
+        "(--no-keep-real; default: off)",
+    )
+    parser.add_argument(
+        "--label-fairness",
+        type=float,
+        default=1.0,
+        metavar="F",
+        help="how far a fully generated table's labels follow a classifier that is "
+        "fair on the real rows (--no-keep-real; 0: the generator's own; default: 1.0)",
     )
     parser.add_argument(
         "--epochs",

@@ -22,15 +22,19 @@ class CellBatches:
     Parameters
     ----------
     data : dict of torch.Tensor
-        ``tokens``, ``codes`` (conditioning codes, label last) and ``group``
-        (sensitive group id), on the training device.
+        ``tokens``, ``codes`` (conditioning codes, label last), ``group``
+        (sensitive group id) and, optionally, ``weight`` (row weights: a row's
+        draws within its cell, and its cell's share, follow them), on the
+        training device.
     batch_size : int
         Rows per batch; an epoch has as many rows as the data.
     """
 
     def __init__(self, data, batch_size):
         self.data, self.batch_size = data, batch_size
-        self.weights = cell_weights(data["group"], data["codes"][:, -1])
+        self.weights = cell_weights(
+            data["group"], data["codes"][:, -1], data.get("weight")
+        )
 
     def __len__(self):
         return -(-len(self.weights) // self.batch_size)
@@ -65,14 +69,21 @@ class RowChunks:
             }
 
 
-def cell_weights(group, label):
-    """Row weights giving cell probability ``p(group)**T * p(label)``, normalised."""
+def cell_weights(group, label, weight=None):
+    """Row weights giving cell probability ``p(group)**T * p(label)``, normalised.
+
+    With ``weight``, the shares sum row weights instead of counting rows, and
+    rows of a cell are drawn in proportion to their weights.
+    """
+    if weight is None:
+        weight = torch.ones(len(group), device=group.device)
+    weight = weight.double()
     cell = group * (int(label.max()) + 1) + label
-    cell_size = torch.bincount(cell)[cell].double()
-    group_share = torch.bincount(group)[group].double() ** GROUP_TEMPERATURE
-    label_share = torch.bincount(label)[label].double()
-    # Within a cell every row is equally likely.
-    return (group_share * label_share / cell_size).float()
+    cell_size = torch.bincount(cell, weight)[cell]
+    group_share = torch.bincount(group, weight)[group] ** GROUP_TEMPERATURE
+    label_share = torch.bincount(label, weight)[label]
+    # Within a cell, rows are drawn in proportion to their weights.
+    return (weight * group_share * label_share / cell_size).float()
 
 
 def validation_split(cells, fraction):

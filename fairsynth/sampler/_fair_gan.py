@@ -1,7 +1,10 @@
 """FairGANSampler: a transformer FairGAN behind imbalanced-learn's sampler protocol."""
 
+import copy
+import os
 from numbers import Integral, Real
 
+import joblib
 import numpy as np
 import pandas as pd
 from imblearn.over_sampling.base import BaseOverSampler
@@ -11,36 +14,39 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..preprocessing import TabularTokenizer
 from . import _strategy as strategy
-from ._boundary import (
-    CANDIDATES,
-    choose_contrary_rows,
-    contrary_probability,
-    draw_copies,
-    fit_ranker,
-)
+from ._boundary import fit_ranker
+from ._cache import cached
 from ._cells import check_same_cells, index_cells
+from ._rows import RowMaking
 from ._validation import (
     as_frame,
     check_n_samples,
+    check_no_fit_params,
+    check_sample_weight,
     check_sensitive_values,
     check_target,
     resolve_sensitive,
-    restore_container,
-    restore_target,
 )
 
 # boundary_focus="auto" under parity; measured on Adult, see benchmarks/bench_pipeline.
 PARITY_FOCUS = 2.0
-# Rows generated at once (candidates included): about 100 MB of codes on Adult.
-GENERATED_CHUNK_ROWS = 200_000
 # Parameters that decide which rows are generated, not what the networks learn (and
-# verbose, which only prints): resample takes new values of them without training.
+# verbose and memory, which only print and store): resample takes new values of them
+# without training, and the cache of trained networks ignores them.
 GENERATION_PARAMS = frozenset(
-    {"sampling_strategy", "parity_strength", "boundary_focus", "copy_share", "verbose"}
+    {
+        "sampling_strategy",
+        "parity_strength",
+        "boundary_focus",
+        "copy_share",
+        "label_fairness",
+        "verbose",
+        "memory",
+    }
 )
 
 
-class FairGANSampler(BaseOverSampler):
+class FairGANSampler(RowMaking, BaseOverSampler):
     """Add generated rows so that the training data stops tying outcome to group.
 
     A transformer over column tokens learns the table given each ``(sensitive
@@ -108,17 +114,30 @@ class FairGANSampler(BaseOverSampler):
         With False, ``fit_resample`` returns a fully generated table as large as
         the input, whose cells follow the strategy's proportions; for "parity"
         each group keeps its size and, at ``parity_strength=1``, the label is
-        independent of the group.
-    lambda_fair : float, default=1.0
-        Weight of the fairness adversary's penalty on the generator; 0 turns it off.
-        It shapes the fully generated table (``keep_real=False``), the FairGAN+
-        path, and is not trained when real rows are kept: the added rows must then
-        carry their group's features to counter those of the real rows, and hiding
-        the group in them undoes the resampling. Hiding the group in the generated
-        table does not make a model trained on it fair on real rows, which still
-        carry the group: on Adult such a model's demographic-parity difference was
-        higher with the adversary than without (see the Benchmarks page
-        :doc:`/benchmarks/log`).
+        independent of the group. Its labels follow ``label_fairness``.
+    label_fairness : float, default=1.0
+        How the fully generated table (``keep_real=False``, two classes, a
+        sensitive column) is labelled, FairGAN+'s aim in closed form. Each group's
+        generated rows follow its real rows; its positives are the rows of highest
+        score ``P(positive | x) + label_fairness * sum_a mu_a P(group a | x)``, as
+        many as its cells ask. The probabilities are the generator's (Bayes' rule
+        over its cells), and ``mu`` is set on the real rows so that at 1, that
+        classifier gives every group the same share of positives on real rows: a
+        model trained on the table learns a decision that is fair on real
+        people, not just a table without correlation. 0 ranks by
+        ``P(positive | x)`` alone; values between trade accuracy for fairness.
+        Other tables keep the labels of the cells their rows were generated in.
+    lambda_fair : float or "auto", default="auto"
+        Weight of a fairness adversary's penalty on the generator (FairGAN's
+        second discriminator, which tells the group from generated ``(x, y)``),
+        for a fully generated table only. ``"auto"`` is 0, nowhere on: hiding
+        the group in generated rows did not make models trained on them fairer
+        on real rows, which still carry it (on Adult, the demographic-parity
+        difference of such a model rose from 0.13 to 0.31; see the Benchmarks
+        page :doc:`/benchmarks/log`), and ``label_fairness`` does that job. A
+        positive weight with ``keep_real=True`` is refused: rows added to real
+        ones must carry their group's features to counter the real rows'.
+        ``lambda_fair_`` is the weight trained with.
     epochs : int or "auto", default="auto"
         Most passes over the data in the likelihood phase; ``"auto"`` gives at
         least 3,000 training steps (at most 300 passes). Training stops earlier
@@ -170,6 +189,16 @@ class FairGANSampler(BaseOverSampler):
         Decay of the moving average of the generator's weights that rows are
         sampled from (it starts short, so that it soon leaves the initial
         weights); 0 samples from the last weights, which vary more.
+    memory : str, path-like, joblib.Memory or None, default=None
+        Folder where trained networks are kept and reused: a fit whose data, sample
+        weights, training parameters and seeds match an earlier one's loads its
+        networks instead of training. Parameters that only choose rows
+        (``sampling_strategy``, ``parity_strength``, ``boundary_focus``,
+        ``copy_share``) are not part of the match, so a ``GridSearchCV`` over them
+        trains once per fold, with any ``n_jobs``. Needs an int ``random_state``
+        (None draws new seeds every fit, so nothing matches). Entries are
+        pickles, as in scikit-learn's ``Pipeline(memory=...)``: use a folder only
+        you write. None trains every time.
     device : str, default="auto"
         Torch device; ``"auto"`` picks CUDA when it is available.
     random_state : int, RandomState instance or None, default=None
@@ -187,12 +216,17 @@ class FairGANSampler(BaseOverSampler):
     cell_counts_ : pandas.DataFrame
         Per cell: the real rows, the copies of them and the generated rows the
         strategy adds, and the total.
+    resample_cell_counts_ : pandas.DataFrame
+        ``cell_counts_`` of the last :meth:`resample`, which leaves the fitted
+        ones as they are. Set by ``resample`` only.
     classes_ : ndarray
         Class labels.
     groups_ : list
         Sensitive groups: values, or tuples of values with several columns.
     sensitive_ : list
         The sensitive columns.
+    lambda_fair_ : float
+        The fairness adversary's weight the generator trained with.
     sensitive_values_ : list of ndarray
         The values each sensitive column takes, in the order of ``sensitive_``.
     tokenizer_ : TabularTokenizer
@@ -238,7 +272,8 @@ class FairGANSampler(BaseOverSampler):
         ],
         "copy_share": [Interval(Real, 0, 1, closed="both")],
         "keep_real": ["boolean"],
-        "lambda_fair": [Interval(Real, 0, None, closed="left")],
+        "label_fairness": [Interval(Real, 0, None, closed="left")],
+        "lambda_fair": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
         "epochs": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
@@ -261,6 +296,7 @@ class FairGANSampler(BaseOverSampler):
         "gp_weight": [Interval(Real, 0, None, closed="left")],
         "tau": [Interval(Real, 0, None, closed="neither")],
         "average_decay": [Interval(Real, 0, 1, closed="left")],
+        "memory": [None, str, os.PathLike, joblib.Memory],
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -275,7 +311,8 @@ class FairGANSampler(BaseOverSampler):
         boundary_focus="auto",
         copy_share=0.0,
         keep_real=True,
-        lambda_fair=1.0,
+        label_fairness=1.0,
+        lambda_fair="auto",
         epochs="auto",
         batch_size="auto",
         lr=2e-3,
@@ -295,6 +332,7 @@ class FairGANSampler(BaseOverSampler):
         gp_weight=10.0,
         tau=0.5,
         average_decay=0.995,
+        memory=None,
         device="auto",
         random_state=None,
         verbose=0,
@@ -305,6 +343,7 @@ class FairGANSampler(BaseOverSampler):
         self.boundary_focus = boundary_focus
         self.copy_share = copy_share
         self.keep_real = keep_real
+        self.label_fairness = label_fairness
         self.lambda_fair = lambda_fair
         self.epochs = epochs
         self.batch_size = batch_size
@@ -325,13 +364,17 @@ class FairGANSampler(BaseOverSampler):
         self.gp_weight = gp_weight
         self.tau = tau
         self.average_decay = average_decay
+        self.memory = memory
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
 
     # ----------------------------------------------------------------- public API
-    def fit(self, X, y):
+    def fit(self, X, y, **params):
         """Learn the table, cell by cell, and work out the cell targets.
+
+        An interrupt (Ctrl-C) or an error leaves the sampler unfitted, never
+        partly trained.
 
         Parameters
         ----------
@@ -340,17 +383,26 @@ class FairGANSampler(BaseOverSampler):
             are fine in the non-sensitive columns.
         y : array-like of shape (n_samples,)
             Class labels.
+        **params : dict
+            ``sample_weight`` only, an array-like of shape (n_samples,): row
+            weights. The generator's training batches draw each row of a cell in
+            proportion to its weight, and each cell's share of the batches counts
+            weights, not rows; the rows added per cell still count rows. (It is
+            not a named parameter so that a Pipeline's metadata routing asks for
+            one request only, :meth:`fit_resample`'s.)
 
         Returns
         -------
         self : FairGANSampler
             The fitted sampler.
         """
+        sample_weight = params.pop("sample_weight", None)
+        check_no_fit_params("fit", params)
         self._validate_params()
-        self._fit(X, y)
+        self._fit(X, y, sample_weight)
         return self
 
-    def fit_resample(self, X, y):
+    def fit_resample(self, X, y, *, sample_weight=None, **params):
         """Fit, then return the real rows followed by the added ones.
 
         Parameters
@@ -359,6 +411,12 @@ class FairGANSampler(BaseOverSampler):
             Features, sensitive columns included.
         y : array-like of shape (n_samples,)
             Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights for training the generator, as in :meth:`fit`. With
+            scikit-learn's metadata routing on, a Pipeline routes it here after
+            ``set_fit_resample_request(sample_weight=True)``.
+        **params : dict
+            Refused with a message: nothing else is taken.
 
         Returns
         -------
@@ -369,11 +427,13 @@ class FairGANSampler(BaseOverSampler):
         y_resampled : same type as y
             Their labels.
         """
+        check_no_fit_params("fit_resample", params)
         self._validate_params()
-        return self._fit_resample(X, y)
+        return self._resample(*self._fit(X, y, sample_weight))
 
-    def _fit_resample(self, X, y):
-        return self._resample(*self._fit(X, y))
+    def _fit_resample(self, X, y, **params):
+        # imbalanced-learn's protocol; fit_resample does its own checks.
+        return self.fit_resample(X, y, **params)
 
     def resample(self, X, y):
         """Resample with the networks :meth:`fit` trained, without training again.
@@ -381,7 +441,10 @@ class FairGANSampler(BaseOverSampler):
         Training is nearly all of the cost of :meth:`fit_resample`. After
         ``set_params`` of ``sampling_strategy``, ``parity_strength``,
         ``boundary_focus`` or ``copy_share``, ``resample`` tries the new
-        correction in seconds.
+        correction in seconds. The fitted state (``cell_counts_``,
+        ``sampling_strategy_``, what :meth:`sample` draws) stays as :meth:`fit`
+        left it; only the random state moves on, and ``resample_cell_counts_``
+        tells the cells of this resampling.
 
         Parameters
         ----------
@@ -411,12 +474,19 @@ class FairGANSampler(BaseOverSampler):
                 "call fit_resample instead. resample may only change "
                 f"{sorted(GENERATION_PARAMS)}."
             )
-        frame, labels, cell_ids = self._read(X, y, reset=False)
-        self._fit_ranker(frame, cell_ids)
-        return self._resample(frame, labels, cell_ids)
+        # The cells, targets and ranker of X go to a copy, which shares the
+        # trained networks and the random state.
+        work = copy.copy(self)
+        frame, labels, cell_ids = work._read(X, y, reset=False)
+        work._fit_ranker(frame, cell_ids)
+        resampled = work._resample(frame, labels, cell_ids)
+        self.resample_cell_counts_ = work.cell_counts_
+        return resampled
 
     def _resample(self, frame, labels, cell_ids):
         """Return the real rows (unless ``keep_real=False``), copies, then generated."""
+        if self._labels_fairly():
+            return self._restore(*self._fair_table(frame, cell_ids))
         copied = self._copied_cells()
         new_frame, new_labels = self._generate(
             self._added_cells() - copied, focus=self._added_rows_focus()
@@ -522,17 +592,49 @@ class FairGANSampler(BaseOverSampler):
         return load_sampler(cls, path, device=device)
 
     # ----------------------------------------------------------------- fitting
-    def _fit(self, X, y):
+    def _fit(self, X, y, sample_weight):
+        """Fit; on any error or interrupt, forget every fitted attribute."""
+        try:
+            return self._fit_networks(X, y, sample_weight)
+        except BaseException:
+            for name in set(vars(self)) - set(self._get_param_names()):
+                delattr(self, name)
+            raise
+
+    def _fit_networks(self, X, y, sample_weight):
         self._rng = check_random_state(self.random_state)
         frame, labels, cell_ids = self._read(X, y, reset=True)
-        self.tokenizer_ = TabularTokenizer(
-            n_bins=self.n_bins, random_state=self._rng.randint(2**31 - 1)
+        weights = check_sample_weight(
+            sample_weight, cell_ids, list(self.sampling_strategy_)
         )
-        tokens = self.tokenizer_.fit_transform(self._features(frame))
+        features = self._features(frame)
+        self.lambda_fair_ = self._resolve_lambda_fair()
+        seeds = self._rng.randint(2**31 - 1, size=2).tolist()
         self._fit_ranker(frame, cell_ids)
-        self._train(tokens, cell_ids)
+        training = {
+            k: v
+            for k, v in self.get_params(deep=False).items()
+            if k not in GENERATION_PARAMS | {"random_state"}
+        }
+        self.tokenizer_, self.net_ = cached(
+            self.memory,
+            (training, seeds, frame, labels, weights),
+            lambda: self._train(features, cell_ids, seeds, weights),
+        )
         self._trained_params = self.get_params(deep=False)
         return frame, labels, cell_ids
+
+    def _resolve_lambda_fair(self):
+        """``lambda_fair``'s weight: "auto" is 0, and so is any with one group."""
+        if self.lambda_fair == "auto" or len(self.groups_) == 1:
+            return 0.0
+        if self.keep_real and self.lambda_fair > 0:
+            raise ValueError(
+                f"lambda_fair={self.lambda_fair} trains a fairness adversary, which "
+                "acts on a fully generated table only: rows added to real ones must "
+                "show their group. Pass keep_real=False, or lambda_fair='auto'."
+            )
+        return float(self.lambda_fair)
 
     def _read(self, X, y, *, reset):
         """Validate ``X`` and ``y``, index their cells, and work out the targets.
@@ -649,111 +751,24 @@ class FairGANSampler(BaseOverSampler):
             }
         ).assign(n_total=lambda t: added.ravel() + self.keep_real * t["n_real"])
 
-    def _train(self, tokens, cell_ids):
+    def _train(self, features, cell_ids, seeds, weights):
+        """Fit the tokenizer and train the networks; return both."""
         from ._training import train_net
 
+        self.tokenizer_ = TabularTokenizer(n_bins=self.n_bins, random_state=seeds[0])
+        tokens = self.tokenizer_.fit_transform(features)
         group_ids, class_codes = np.divmod(cell_ids, len(self.classes_))
         codes = np.column_stack([self._group_codes[group_ids], class_codes])
-        self.net_ = train_net(
-            self, tokens, codes, group_ids, [len(v) for v in self.sensitive_values_]
+        net = train_net(
+            self,
+            tokens,
+            codes,
+            group_ids,
+            [len(v) for v in self.sensitive_values_],
+            seed=seeds[1],
+            weights=weights,
         )
-
-    # ----------------------------------------------------------------- sampling
-    def _copy_rows(self, frame, cell_ids, copied):
-        """Positions of the real rows to copy: ``copied`` per cell (``copy_share``)."""
-        if not copied.any():
-            return np.zeros(0, dtype=np.int64)
-        focus = self._added_rows_focus()
-        contrary = np.ones(len(cell_ids))
-        if focus:
-            contrary = contrary_probability(
-                self._ranker, self._features(frame), cell_ids, len(self.classes_)
-            )
-        return draw_copies(contrary, cell_ids, copied.ravel(), focus, self._rng)
-
-    def _cell_mask(self, groups, label):
-        """1 for the cells that match the requested ``groups`` and ``label``, else 0."""
-        mask = np.ones_like(self._counts, dtype=float)
-        for name, value in (groups or {}).items():
-            if name not in self.sensitive_:
-                raise ValueError(
-                    f"groups names {name!r}, which is not a sensitive column; the "
-                    f"sensitive columns are {self.sensitive_}."
-                )
-            values = self.sensitive_values_[self.sensitive_.index(name)]
-            if value not in values:
-                raise ValueError(
-                    f"{value!r} is not a group of {name!r}; the groups seen in fit "
-                    f"are {values}."
-                )
-            mask[
-                self._group_codes[:, self.sensitive_.index(name)] != values.index(value)
-            ] = 0
-        if label is not None:
-            if label not in self.classes_:
-                raise ValueError(
-                    f"{label!r} is not a class seen in fit; the classes are "
-                    f"{self.classes_.tolist()}."
-                )
-            mask[:, self.classes_ != label] = 0
-        return mask
-
-    def _generate(self, cells, *, focus=0.0):
-        """Generate features (a frame with X's columns) and labels for ``cells``.
-
-        With ``focus``, draw candidates and keep the contrary ones (``boundary_focus``).
-        Rows are made in chunks, so that memory stays bounded however many are asked.
-        """
-        chunk_rows = GENERATED_CHUNK_ROWS // (CANDIDATES if focus else 1)
-        parts = [
-            self._generate_chunk(part, focus)
-            for part in strategy.split_cells(cells, chunk_rows)
-        ] or [self._generate_chunk(cells, focus)]
-        frame = pd.concat([part[0] for part in parts], ignore_index=True)
-        return frame, np.concatenate([part[1] for part in parts])
-
-    def _generate_chunk(self, cells, focus):
-        """One chunk of :meth:`_generate`."""
-        drawn = cells * CANDIDATES if focus else cells
-        cell_ids = np.repeat(np.arange(drawn.size), drawn.ravel())
-        group_ids, class_codes = np.divmod(cell_ids, drawn.shape[1])
-        codes = np.column_stack([self._group_codes[group_ids], class_codes])
-        frame = self._decode(codes)
-        if focus and len(frame):
-            keep = choose_contrary_rows(
-                self._ranker,
-                frame,
-                cell_ids,
-                cells.ravel(),
-                len(self.classes_),
-                focus,
-                self._rng,
-            )
-            frame = frame.iloc[keep].reset_index(drop=True)
-            codes, class_codes = codes[keep], class_codes[keep]
-        frame.columns = self._feature_columns
-        for j, name in enumerate(self.sensitive_):
-            values = np.asarray(self.sensitive_values_[j], dtype=object)
-            frame[name] = values[codes[:, j]]
-        frame = frame[list(self._template.columns)].astype(
-            self._template.dtypes.to_dict()
-        )
-        return frame, self.classes_[class_codes]
-
-    def _decode(self, codes):
-        """Generate the non-sensitive columns of one row per conditioning code.
-
-        Two uniforms per column are the row's latent: one picks its token from
-        the generator, the other its value within a numeric bin.
-        """
-        n_columns = len(self.tokenizer_.columns_)
-        uniforms = self._rng.random_sample((len(codes), 2 * n_columns))
-        tokens = self.net_.sample_tokens(codes.astype(np.int64), uniforms[:, ::2])
-        return self.tokenizer_.inverse_transform(tokens, uniforms[:, 1::2])
-
-    def _restore(self, frame, labels):
-        X_out = restore_container(frame.reset_index(drop=True), self._container)
-        return X_out, restore_target(labels, self._target_info)
+        return self.tokenizer_, net
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

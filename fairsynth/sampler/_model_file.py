@@ -34,6 +34,7 @@ from skorch.history import History
 from .. import __version__
 from .._files import atomic_path
 from ..gan import seeded
+from ._cache import cache_location
 from ._model_state import ModelFileError, StateReader, StateWriter
 from ._training import build_net
 
@@ -98,6 +99,9 @@ def save_sampler(sampler, path):
     # A copy: object.__getstate__ returns the instance's own __dict__.
     state = dict(sampler.__getstate__())
     net = state.pop("net_")
+    # A joblib.Memory is an object, not data: the file keeps the folder it names.
+    state["memory"] = cache_location(state["memory"])
+    state["_trained_params"] = {**state["_trained_params"], "memory": state["memory"]}
     members = {
         SAMPLER: _to_json(
             {

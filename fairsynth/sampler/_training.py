@@ -77,9 +77,7 @@ def build_net(sampler, cardinalities, n_rows, allowed=None):
         adversary__n_classes=cardinalities[-1],
         adversary__n_groups=n_groups,
         adversary__hidden=sampler.adversary_hidden,
-        # With a single group there is nothing for the adversary to find, and rows
-        # added to real ones must show their group (see FairGANSampler.lambda_fair).
-        lambda_fair=0.0 if n_groups == 1 or sampler.keep_real else sampler.lambda_fair,
+        lambda_fair=sampler.lambda_fair_,
         critic_weight=sampler.critic_weight,
         gp_weight=sampler.gp_weight,
         critic_steps=sampler.critic_steps,
@@ -98,8 +96,14 @@ def build_net(sampler, cardinalities, n_rows, allowed=None):
     )
 
 
-def train_net(sampler, tokens, codes, group_ids, value_cardinalities):
-    """Build the net for ``sampler`` and fit it on the tokens of each cell's rows."""
+def train_net(
+    sampler, tokens, codes, group_ids, value_cardinalities, *, seed, weights=None
+):
+    """Build the net for ``sampler`` and fit it on the tokens of each cell's rows.
+
+    ``weights`` (None: all 1) weight each row's draws into training batches;
+    ``seed`` seeds the training.
+    """
     cardinalities = [*value_cardinalities, len(sampler.classes_)]
     n_train = round(len(tokens) * (1 - sampler.validation_fraction))
     vocab_sizes = sampler.tokenizer_.vocab_sizes_
@@ -109,8 +113,11 @@ def train_net(sampler, tokens, codes, group_ids, value_cardinalities):
         "tokens": tokens.astype(np.int64),
         "codes": codes.astype(np.int64),
         "group": group_ids.astype(np.int64),
+        "weight": np.ones(len(tokens), np.float32)
+        if weights is None
+        else weights.astype(np.float32),
     }
     cells = group_ids * len(sampler.classes_) + codes[:, -1]
-    with seeded(sampler._rng.randint(2**31 - 1), net.device):
+    with seeded(seed, net.device):
         net.fit(data, cells)
     return net

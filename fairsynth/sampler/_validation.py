@@ -154,3 +154,44 @@ def check_n_samples(n_samples):
         or n_samples <= 0
     ):
         raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
+
+
+def check_sample_weight(sample_weight, cell_ids, cell_names):
+    """Validate row weights; return them as floats, or None when not given.
+
+    ``cell_names[c]`` names cell ``c`` in messages. Every cell the data has needs
+    some weight, or the generator has no rows to learn it from.
+    """
+    if sample_weight is None:
+        return None
+    weights = np.asarray(sample_weight, dtype=float)
+    if weights.shape != cell_ids.shape or not np.isfinite(weights).all():
+        raise ValueError(
+            f"sample_weight must be one finite number per row of X ({len(cell_ids)} "
+            f"rows); got an array of shape {weights.shape}"
+            + ("" if weights.shape != cell_ids.shape else " with NaN or infinity")
+            + "."
+        )
+    if (weights < 0).any():
+        raise ValueError("sample_weight must not be negative; 0 leaves a row out.")
+    totals = np.bincount(cell_ids, weights=weights, minlength=len(cell_names))
+    empty = [cell_names[c] for c in np.unique(cell_ids) if totals[c] <= 0]
+    if empty:
+        raise ValueError(
+            f"sample_weight is zero on every row of the cell(s) {empty}, so the "
+            "generator has no row to learn them from. Give each cell some weight, "
+            "or drop its rows."
+        )
+    return weights
+
+
+def check_no_fit_params(method, params):
+    """Refuse fit parameters other than ``sample_weight``, saying which are taken."""
+    if params:
+        raise TypeError(
+            f"FairGANSampler.{method} got {sorted(params)}, which it does not take. "
+            "It takes sample_weight only (row weights for training the generator); "
+            "in a Pipeline with metadata routing, request it with "
+            "set_fit_resample_request(sample_weight=True) and route nothing else to "
+            "the sampler."
+        )

@@ -55,6 +55,8 @@ def test_the_summary_reads_the_figures_from_the_json(pages):
          "FairGANSampler, copies, strength 0.5, focus 2"),
         ("fairgan_synthetic_l5",
          "FairGANSampler, fully generated table, lambda_fair 5"),
+        ("fairgan_synthetic_f0.5",
+         "FairGANSampler, fully generated table, label_fairness 0.5"),
         ("adversarial_l20", "AdversarialFairClassifier, lambdas 20"),
         ("something_new", "something_new"),
     ],

@@ -12,6 +12,10 @@ EXPECTED_FAILURES = {
     # Its 10 rows leave classes of 3 rows, which the sampler refuses as too few to
     # learn (MIN_CELL_SIZE) rather than generating noise around them.
     "check_fit2d_1feature": "classes of 3 rows are too small to learn",
+    # A weight of 2 makes a row drawn twice as often into training batches, which
+    # trains another network than a table with the row twice, and its cells of
+    # 5-15 rows are refused as too small to learn.
+    "check_sample_weight_equivalence_on_dense_data": "weights are not duplicates",
 }
 
 

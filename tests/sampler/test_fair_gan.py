@@ -108,9 +108,9 @@ def test_split_cells_covers_every_row_in_bounded_chunks():
 
 @pytest.mark.parametrize("focus", [0.0, 2.0])
 def test_chunked_generation_keeps_exact_counts(biased, monkeypatch, focus):
-    import fairsynth.sampler._fair_gan as fair_gan
+    import fairsynth.sampler._rows as rows
 
-    monkeypatch.setattr(fair_gan, "GENERATED_CHUNK_ROWS", 70)
+    monkeypatch.setattr(rows, "GENERATED_CHUNK_ROWS", 70)
     X, y = biased
     sampler = tiny_sampler(
         sensitive="group", sampling_strategy="balance", boundary_focus=focus
@@ -143,7 +143,7 @@ def test_copy_share_adds_copies_of_the_cells_real_rows(biased, share):
     X_ref, y_ref = sampler.resample(X, y)
     sampler.set_params(copy_share=share)
     X_res, y_res = sampler.resample(X, y)
-    counts = sampler.cell_counts_
+    counts = sampler.resample_cell_counts_
     added = counts["n_copied"] + counts["n_generated"]
     np.testing.assert_array_equal(counts["n_copied"], np.rint(share * added))
     # The same cells, as large as without copies.
@@ -348,17 +348,23 @@ def test_losses_go_to_history(fitted):
 
 
 @pytest.mark.parametrize(
-    ("keep_real", "lambda_fair", "trained"),
-    [(False, 1.0, True), (False, 0.0, False), (True, 1.0, False)],
+    ("keep_real", "lambda_fair", "weight"),
+    [(False, 1.0, 1.0), (False, 0.0, 0.0), (False, "auto", 0.0), (True, "auto", 0.0)],
 )
-def test_adversary_shapes_only_fully_generated_tables(
-    biased, keep_real, lambda_fair, trained
+def test_adversary_trains_with_the_weight_it_reports(
+    biased, keep_real, lambda_fair, weight
 ):
     X, y = biased
     sampler = tiny_sampler(
         sensitive="group", keep_real=keep_real, lambda_fair=lambda_fair
     ).fit(X, y)
-    assert (sampler.net_.history[-1, "adversary_loss"] > 0) == trained
+    assert sampler.lambda_fair_ == weight == sampler.net_.lambda_fair
+    assert (sampler.net_.history[-1, "adversary_loss"] > 0) == (weight > 0)
+
+
+def test_an_adversary_on_kept_real_rows_is_refused(biased):
+    with pytest.raises(ValueError, match="acts on a fully generated table only"):
+        tiny_sampler(sensitive="group", lambda_fair=1.0).fit(*biased)
 
 
 # ------------------------------------------------------------------ bad input

@@ -66,7 +66,7 @@ def test_loaded_sampler_resamples(biased, fitted, saved):
     loaded = FairGANSampler.load(saved)
     assert_same_draws(loaded.resample(*biased), fitted.resample(*biased))
     X_res, _ = loaded.set_params(parity_strength=2.0).resample(*biased)
-    assert len(X_res) == loaded.cell_counts_["n_total"].sum()
+    assert len(X_res) == loaded.resample_cell_counts_["n_total"].sum()
     with pytest.raises(ValueError, match="call fit_resample instead"):
         loaded.set_params(d_model=16).resample(*biased)
 

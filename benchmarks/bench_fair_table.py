@@ -1,0 +1,229 @@
+"""Fully generated fair tables on Adult: models trained on them, tested on real rows.
+
+For each sensitive attribute (``sex``, ``race``, and their intersection
+``sex+race``) and seed, ``FairGANSampler(keep_real=False)`` trains once on Adult
+train and generates a table at each ``label_fairness`` of the sweep (with
+``resample``). mostlyai-engine's TabularARGN, capped at fairsynth's fit time and
+run in a process of its own, generates a table with its fairness option on the
+same attribute (the anchor); the sampler's rows in the real cells' sizes (the
+unconstrained table) are scored too. A logistic regression and a gradient boosting model
+that never see the sensitive columns are trained on each table only, and scored
+on Adult test: accuracy, demographic-parity difference. Each table's label risk
+difference across groups is reported, and its boosted-tree detection AUC against
+the real training rows.
+
+Run ``python benchmarks/bench_fair_table.py [--quick] [--seeds 0 1 2]
+[--attributes sex race sex+race] [--device D]``. Writes
+benchmarks/results/fair_table[_quick].{json,md}; the results are rewritten after
+each attribute and seed.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import _peers
+import pandas as pd
+from _common import drop_sensitive_model, evaluate, parser, write_results
+
+from fairsynth import FairGANSampler
+from fairsynth.datasets import load_adult
+from fairsynth.metrics import detection_auc, label_risk_difference
+
+TARGET = "income"
+STRENGTHS = (0.0, 0.5, 0.75, 1.0)
+MODELS = ("logistic", "gradient_boosting")
+QUICK_ROWS = 5000
+
+
+def load(quick):
+    X, y = load_adult(subset="train", return_X_y=True)
+    X_test, y_test = load_adult(subset="test", return_X_y=True)
+    if quick:
+        X, y = (
+            X.sample(QUICK_ROWS, random_state=0),
+            y.sample(QUICK_ROWS, random_state=0),
+        )
+    return X.reset_index(drop=True), y.reset_index(drop=True), X_test, y_test
+
+
+def argn_worker(spec):
+    """In a fresh process: TabularARGN with its fairness option; pickle its table."""
+    X, y, _, _ = load(spec["quick"])
+    train = X.assign(**{TARGET: y.to_numpy()})
+    synthetic, *_ = _peers.tabular_argn(
+        train,
+        TARGET,
+        spec["sensitive"],
+        seconds=spec["seconds"],
+        seed=spec["seed"],
+        device=spec["device"],
+        fairness=True,
+    )
+    synthetic.to_pickle(spec["out"])
+
+
+def argn_table(sensitive, seconds, seed, args):
+    with tempfile.TemporaryDirectory() as folder:
+        spec = {
+            "sensitive": sensitive,
+            "seconds": seconds,
+            "seed": seed,
+            "device": args.device,
+            "quick": args.quick,
+            "out": str(Path(folder) / "argn.pkl"),
+        }
+        subprocess.run(
+            [sys.executable, __file__, "--argn-worker", json.dumps(spec)],
+            check=True,
+            cwd=Path(__file__).parent,
+        )
+        table = pd.read_pickle(spec["out"])
+    return table.drop(columns=TARGET), table[TARGET].astype(int)
+
+
+def score_table(name, X_gen, y_gen, data, sensitive, seed):
+    """Rows of figures of the models trained on one generated table."""
+    X, y, X_test, y_test = data
+    common = {
+        "table": name,
+        "label_risk_difference": label_risk_difference(
+            y_gen, sensitive_features=X_gen[sensitive]
+        ),
+        "detection_auc": detection_auc(
+            X.assign(label=y.to_numpy()),
+            X_gen.assign(label=y_gen.to_numpy()),
+            random_state=seed,
+        ),
+    }
+    rows = []
+    for kind in MODELS:
+        model = drop_sensitive_model(kind, sensitive, seed).fit(X_gen, y_gen)
+        scores = evaluate(model, X_test, y_test, sensitive)
+        rows.append({**common, "model": kind, **scores})
+        print(
+            {k: round(v, 4) if isinstance(v, float) else v for k, v in rows[-1].items()}
+        )
+    return rows
+
+
+def real_cells_table(sampler, sensitive):
+    """The sampler's rows in the real cells' sizes: the unconstrained table."""
+    cells = sampler.cell_counts_
+    keys = cells["group"] if len(sensitive) > 1 else cells["group"].map(lambda g: (g,))
+    parts = [
+        sampler.sample(
+            int(n_real), groups=dict(zip(sensitive, key, strict=True)), y=label
+        )
+        for key, label, n_real in zip(
+            keys, cells["class"], cells["n_real"], strict=True
+        )
+    ]
+    X_gen = pd.concat([part[0] for part in parts], ignore_index=True)
+    return X_gen, pd.concat([part[1] for part in parts], ignore_index=True)
+
+
+def bench(attribute, seed, args):
+    data = load(args.quick)
+    X, y = data[:2]
+    sensitive = attribute.split("+")
+    sampler = FairGANSampler(
+        sensitive=sensitive if len(sensitive) > 1 else sensitive[0],
+        keep_real=False,
+        random_state=seed,
+        device=args.device,
+        **({"epochs": 2} if args.quick else {}),
+    )
+    start = time.perf_counter()
+    sampler.fit(X, y)
+    fit_seconds = time.perf_counter() - start
+    rows = []
+    X_gen, y_gen = real_cells_table(sampler, sensitive)
+    rows += score_table("fairsynth, real cells", X_gen, y_gen, data, sensitive, seed)
+    for strength in STRENGTHS:
+        start = time.perf_counter()
+        X_gen, y_gen = sampler.set_params(label_fairness=strength).resample(X, y)
+        generate = time.perf_counter() - start
+        name = f"fairsynth, label_fairness {strength:g}"
+        for row in score_table(name, X_gen, y_gen, data, sensitive, seed):
+            rows.append(
+                {**row, "fit_seconds": fit_seconds, "generate_seconds": generate}
+            )
+    if not args.no_argn:
+        X_gen, y_gen = argn_table(sensitive, fit_seconds, seed, args)
+        for row in score_table(
+            "TabularARGN, fairness", X_gen, y_gen, data, sensitive, seed
+        ):
+            rows.append({**row, "fit_seconds": fit_seconds})
+    for kind in MODELS:
+        model = drop_sensitive_model(kind, sensitive, seed).fit(X, y)
+        rows.append(
+            {
+                "table": "real rows",
+                "model": kind,
+                **evaluate(model, *data[2:], sensitive),
+            }
+        )
+    return [{"attribute": attribute, "seed": seed, **row} for row in rows]
+
+
+def summary(rows):
+    frame = pd.DataFrame(rows)
+    figures = ["accuracy", "dp_difference", "label_risk_difference", "detection_auc"]
+    grouped = frame.groupby(["attribute", "table", "model"], sort=False)[figures]
+    mean, std = grouped.mean(), grouped.std()
+    table = mean.map(lambda v: f"{v:.4f}") + std.map(
+        lambda v: "" if pd.isna(v) else f" ± {v:.4f}"
+    )
+    return ["## Mean ± std over seeds", "", table.to_markdown(), ""]
+
+
+def main():
+    args = parser(__doc__.splitlines()[0])
+    args.add_argument("--seeds", type=int, nargs="+")
+    args.add_argument("--attributes", nargs="+", default=["sex", "race", "sex+race"])
+    args.add_argument("--no-argn", action="store_true", help="skip TabularARGN")
+    args.add_argument("--argn-worker", help=argparse.SUPPRESS)
+    args = args.parse_args()
+    if args.argn_worker:
+        argn_worker(json.loads(args.argn_worker))
+        return
+    rows = []
+    for seed in args.seeds or [args.seed]:
+        for attribute in args.attributes:
+            rows += bench(attribute, seed, args)
+            write_results(
+                "fair_table" + ("_quick" if args.quick else ""),
+                rows,
+                [
+                    "Models never see the sensitive columns and train on the "
+                    "generated table only; scores on Adult test (real rows).",
+                    "TabularARGN: max_training_time = fairsynth's fit time, "
+                    "FairnessConfig on the same sensitive columns.",
+                ],
+                table_rows=[
+                    {
+                        k: r.get(k)
+                        for k in (
+                            "attribute",
+                            "seed",
+                            "table",
+                            "model",
+                            "accuracy",
+                            "dp_difference",
+                            "label_risk_difference",
+                            "detection_auc",
+                        )
+                    }
+                    for r in rows
+                ],
+                sections=summary(rows),
+            )
+
+
+if __name__ == "__main__":
+    main()
