@@ -10,6 +10,7 @@ from ._io import (
     check_columns,
     check_output,
     check_same_columns,
+    check_table_output,
     load_model,
     read_table,
     save_model,
@@ -114,9 +115,9 @@ def added_rows(cell_counts):
 
 def resample(args):
     """Fit a sampler on a table and write the resampled table."""
-    outputs = [args.output, *([args.save_model] if args.save_model else [])]
-    for path in outputs:
-        check_output(path, force=args.force, inputs=[args.data])
+    check_table_output(args.output, force=args.force, inputs=[args.data])
+    if args.save_model:
+        check_output(args.save_model, force=args.force, inputs=[args.data])
     frame = load_labelled(args.data, args.target, args.sensitive)
     X, y = frame.drop(columns=args.target), frame[args.target]
     sampler = make_sampler(args, args.sensitive)
@@ -155,7 +156,7 @@ def sample(args):
     """Generate rows from a saved sampler and write them."""
     from tqdm.auto import tqdm
 
-    check_output(args.output, force=args.force, inputs=[args.model])
+    check_table_output(args.output, force=args.force, inputs=[args.model])
     if args.n <= 0:
         raise CLIError(f"-n must be a positive number of rows; got {args.n}.")
     sampler = load_model(args.model)

@@ -109,6 +109,13 @@ def check_output(path, *, force, inputs=()):
         raise CLIError(f"{path}: cannot write to the folder {path.parent}.")
 
 
+def check_table_output(path, *, force, inputs=()):
+    """Check an output table's path, format and writer before any work is done."""
+    check_output(path, force=force, inputs=inputs)
+    if table_format(path) == "parquet":
+        _require_pyarrow(path)
+
+
 def write_table(frame, path):
     """Write ``frame`` as CSV or Parquet, atomically."""
     kind = table_format(path)

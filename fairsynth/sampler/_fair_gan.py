@@ -194,11 +194,12 @@ class FairGANSampler(RowMaking, BaseOverSampler):
         weights, training parameters and seeds match an earlier one's loads its
         networks instead of training. Parameters that only choose rows
         (``sampling_strategy``, ``parity_strength``, ``boundary_focus``,
-        ``copy_share``) are not part of the match, so a ``GridSearchCV`` over them
-        trains once per fold, with any ``n_jobs``. Needs an int ``random_state``
-        (None draws new seeds every fit, so nothing matches). Entries are
-        pickles, as in scikit-learn's ``Pipeline(memory=...)``: use a folder only
-        you write. None trains every time.
+        ``copy_share``, ``label_fairness``) are not part of the match, so a
+        ``GridSearchCV`` over them trains once per fold, with any ``n_jobs``.
+        Needs an int ``random_state`` (None draws new seeds every fit, so
+        nothing matches). Entries are pickles, as in scikit-learn's
+        ``Pipeline(memory=...)``: use a folder only you write. None trains every
+        time.
     device : str, default="auto"
         Torch device; ``"auto"`` picks CUDA when it is available.
     random_state : int, RandomState instance or None, default=None
@@ -440,8 +441,8 @@ class FairGANSampler(RowMaking, BaseOverSampler):
 
         Training is nearly all of the cost of :meth:`fit_resample`. After
         ``set_params`` of ``sampling_strategy``, ``parity_strength``,
-        ``boundary_focus`` or ``copy_share``, ``resample`` tries the new
-        correction in seconds. The fitted state (``cell_counts_``,
+        ``boundary_focus``, ``copy_share`` or ``label_fairness``, ``resample``
+        tries the new correction in seconds. The fitted state (``cell_counts_``,
         ``sampling_strategy_``, what :meth:`sample` draws) stays as :meth:`fit`
         left it; only the random state moves on, and ``resample_cell_counts_``
         tells the cells of this resampling.

@@ -36,11 +36,32 @@ def test_missing_file(capsys, tmp_path):
     assert_one_line_error(code, err, "no.csv: no such file.")
 
 
-def test_unknown_format(capsys, data_dir, tmp_path):
+@pytest.fixture
+def no_training(monkeypatch):
+    """Fail the test if a network trains."""
+    from fairsynth.sampler import _training
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a network trained before the output was checked")
+
+    monkeypatch.setattr(_training, "train_net", refuse)
+
+
+def test_unknown_format(capsys, data_dir, tmp_path, no_training):
     code, _, err = run(
         capsys, *resample_args(data_dir / "data.csv", tmp_path / "o.xlsx")
     )
     assert_one_line_error(code, err, "o.xlsx: unknown table format")
+
+
+def test_parquet_without_pyarrow_fails_before_training(
+    capsys, data_dir, tmp_path, monkeypatch, no_training
+):
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    code, _, err = run(
+        capsys, *resample_args(data_dir / "data.csv", tmp_path / "o.parquet")
+    )
+    assert_one_line_error(code, err, "install pyarrow")
 
 
 @pytest.mark.parametrize(
