@@ -164,12 +164,18 @@ def generated_targets(strategy, counts, targets, strength=1.0):
 
 
 def check_learnable(counts, needed, group_keys, classes):
-    """Raise if a cell must be generated but has too few real rows to learn from."""
-    for i, k in zip(*np.nonzero(needed & (counts < MIN_CELL_SIZE)), strict=True):
+    """Raise if cells must be generated but have too few real rows to learn from.
+
+    The message names every such cell at once.
+    """
+    small = [
+        f"(group={group_keys[i]!r}, class={classes[k]!r}): {counts[i, k]} rows"
+        for i, k in zip(*np.nonzero(needed & (counts < MIN_CELL_SIZE)), strict=True)
+    ]
+    if small:
         raise ValueError(
-            f"The cell (group={group_keys[i]!r}, class={classes[k]!r}) has "
-            f"{counts[i, k]} real rows, fewer than the {MIN_CELL_SIZE} needed to learn "
-            "it. Merge this group with a similar one (or bin the sensitive column "
-            "more coarsely), or pass a dict sampling_strategy that leaves this cell "
-            "as it is."
+            f"{len(small)} cell(s) must grow but have fewer than the {MIN_CELL_SIZE} "
+            f"real rows needed to learn them: {'; '.join(small)}. Merge each such "
+            "group with a similar one (or bin the sensitive column more coarsely), "
+            "or pass a dict sampling_strategy that leaves these cells as they are."
         )

@@ -407,14 +407,19 @@ def test_bad_targets(biased, labels, message):
         tiny_sampler(sensitive="group").fit(X, labels(y))
 
 
-def test_too_small_cell_names_it(biased):
+def test_too_small_cells_are_named_at_once(biased):
     X, y = biased
     in_cell = ((X["group"] == "g0") & (y == 1)).to_numpy()
     y = y.where(~in_cell | (np.cumsum(in_cell) <= 3), 0)
-    with pytest.raises(
-        ValueError, match=r"cell \(group='g0', class=1\) has 3 real rows"
-    ):
+    with pytest.raises(ValueError, match=r"\(group='g0', class=1\): 3 rows"):
         tiny_sampler(sensitive="group").fit(X, y)
+    # Two rare cells: both named in one message.
+    strategy = {("g0", 1): 40, ("g1", 0): 400}
+    in_other = ((X["group"] == "g1") & (y == 0)).to_numpy()
+    X = X[~in_other | (np.cumsum(in_other) <= 4)]
+    y = y[X.index]
+    with pytest.raises(ValueError, match=r"2 cell\(s\) must grow.*3 rows.*4 rows"):
+        tiny_sampler(sensitive="group", sampling_strategy=strategy).fit(X, y)
 
 
 @pytest.mark.parametrize(
