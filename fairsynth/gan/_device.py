@@ -8,6 +8,8 @@ import torch
 def resolve_device(device):
     """``"auto"`` is CUDA when it is available, else the CPU.
 
+    A CUDA device that torch cannot reach is refused with what to do instead.
+
     Examples
     --------
     >>> from fairsynth.gan import resolve_device
@@ -18,7 +20,15 @@ def resolve_device(device):
     """
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    return str(torch.device(device))
+    resolved = torch.device(device)
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        built = "without CUDA" if torch.version.cuda is None else "with CUDA"
+        raise ValueError(
+            f"device={device!r}, but torch finds no CUDA device (this torch "
+            f"{torch.__version__} is built {built}). Pass device='cpu', or 'auto' "
+            "to use a GPU only when there is one."
+        )
+    return str(resolved)
 
 
 @contextlib.contextmanager

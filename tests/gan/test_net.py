@@ -244,3 +244,11 @@ def test_cell_weights_follow_tempered_marginals():
     # Labels keep their marginal inside every group: the label is independent.
     within = weights[(group == 1) & (label == 1)].sum() / weights[group == 1].sum()
     assert within == pytest.approx(float((label == 1).float().mean()), abs=1e-6)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_a_gpu_says_what_to_do():
+    from fairsynth.gan import resolve_device
+
+    with pytest.raises(ValueError, match="finds no CUDA device.*device='cpu'"):
+        resolve_device("cuda")
