@@ -19,6 +19,9 @@ from ._io import (
 from ._signals import raise_if_interrupted
 
 SAMPLE_CHUNK = 10_000
+# audit warns about groups smaller than this: a handful of rows gives rates that
+# swing by tens of points, and the difference and ratio rows follow the extremes.
+SMALL_GROUP = 30
 
 
 def say(*parts):
@@ -57,10 +60,14 @@ def positive_label(frame, target, text):
 def audit(args):
     """Print group reports of the labels and, with ``--pred``, of predictions."""
     from ..metrics import group_report
+    from ..metrics._validation import infer_pos_label
     from ..report import attribute_sets
 
     frame = load_labelled(args.data, args.target, args.sensitive, [args.pred])
     pos_label = positive_label(frame, args.target, args.pos_label)
+    if pos_label is None:
+        chosen = infer_pos_label(frame[args.target].dropna(), None)
+        say(f"Positive label of {args.target!r}: {chosen!r} (--pos-label to choose)")
     with pd.option_context("display.width", 120, "display.max_columns", 20):
         for names in attribute_sets(args.sensitive):
             report = group_report(
@@ -71,6 +78,19 @@ def audit(args):
             )
             say(f"\n== {' × '.join(names)} ({len(frame)} rows) ==")
             say(report.round(4).to_string())
+            warn_small_groups(report.loc["group", "size"])
+
+
+def warn_small_groups(sizes):
+    """Warn that the difference and ratio rows rest on groups this small."""
+    small = sizes[sizes < SMALL_GROUP]
+    if len(small):
+        listed = ", ".join(f"{group} ({size} rows)" for group, size in small.items())
+        print(
+            f"fairsynth: warning: {listed}: fewer than {SMALL_GROUP} rows, so "
+            "their rates, and the difference and ratio rows they drive, are noisy.",
+            file=sys.stderr,
+        )
 
 
 def make_sampler(args, sensitive):

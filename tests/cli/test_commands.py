@@ -52,6 +52,18 @@ def test_audit_prints_groups_and_their_intersection(tmp_path, table, capsys):
     assert code == 0, err
     assert "== group" in out and "== band" in out and "== group × band" in out
     assert "base_rate" in out and "selection_rate" not in out
+    assert "Positive label of 'label': 1" in out
+
+
+def test_audit_warns_about_small_groups(tmp_path, table, capsys):
+    path = tmp_path / "data.csv"
+    band = ["rare"] * 5 + ["common"] * (len(table) - 5)
+    table.assign(band=band).to_csv(path, index=False)
+    code, _, err = run(
+        capsys, "audit", path, "--target", "label", "--sensitive", "band"
+    )
+    assert code == 0
+    assert "warning: rare (5 rows): fewer than 30 rows" in err
 
 
 def test_audit_with_predictions_reports_model_rates(data_dir, table, capsys):
