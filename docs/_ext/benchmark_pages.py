@@ -59,6 +59,20 @@ PAGES = {
         "From ``bench_sampler.py``: one training epoch on 10k to 1M rows (Adult "
         "rows repeated), with the peak memory.",
     ),
+    "generators": (
+        "The generator against its peers",
+        "``benchmarks/bench_generators.py``: fairsynth's generator at its defaults "
+        "against CTGAN and TVAE (time-matched), ARF and mostlyai-engine's "
+        "TabularARGN (same time cap), all in one run, each scored by SDMetrics, a "
+        "boosted-tree detector, train-on-synthetic accuracy, the numeric columns' "
+        "tails and privacy.",
+    ),
+    "fair_table": (
+        "The fully generated fair table",
+        "``benchmarks/bench_fair_table.py``: models trained only on a generated "
+        "table (``keep_real=False``, a sweep of ``label_fairness``) or on "
+        "TabularARGN's table with its fairness option, tested on real Adult rows.",
+    ),
     "adversarial": (
         "The adversarial classifier",
         "``benchmarks/bench_adversarial.py``: ``AdversarialFairClassifier`` against "
