@@ -295,6 +295,7 @@ def main(argv=None):
     ...     path = Path(folder) / "data.csv"
     ...     X.assign(label=y).to_csv(path, index=False)
     ...     main(["audit", str(path), "--target", "label", "--sensitive", "group"])
+    Positive label of 'label': 1 (--pos-label to choose)
     <BLANKLINE>
     == group (100 rows) ==
                         size  base_rate

@@ -301,14 +301,21 @@ def _malformed(path, member):
         ) from error
 
 
+def _check_cuda(device, path):
+    wants_cuda = device != "auto" and torch.device(device).type == "cuda"
+    if wants_cuda and not torch.cuda.is_available():
+        raise ModelFileError(NO_CUDA.format(path=path, device=device))
+
+
 def _rebuild_net(sampler, record, weights, path, manifest):
     """Build the net with this fairsynth's code, then restore what training left."""
+    _check_cuda(sampler.device, path)
     cardinalities = [*map(len, sampler.sensitive_values_), len(sampler.classes_)]
     net = build_net(sampler, cardinalities, n_rows=int(sampler._counts.sum()))
     versions = {"writer": manifest.get("fairsynth_version"), "ours": __version__}
     _restore_params(net, record["params"], path, versions)
-    if torch.device(net.device).type == "cuda" and not torch.cuda.is_available():
-        raise ModelFileError(NO_CUDA.format(path=path, device=sampler.device))
+    # device="auto" trained on a GPU saves the net's device as CUDA.
+    _check_cuda(net.device, path)
     # The initial weights are replaced below; seeding keeps the user's generators.
     with seeded(0, net.device):
         net.initialize()
