@@ -73,6 +73,12 @@ PAGES = {
         "table (``keep_real=False``, a sweep of ``label_fairness``) or on "
         "TabularARGN's table with its fairness option, tested on real Adult rows.",
     ),
+    "search": (
+        "Tuning that trains once per fold",
+        "``benchmarks/bench_search.py``: the tuning page's ``GridSearchCV`` (18 "
+        "settings, 3 folds) on Adult with ``memory=``, timed against one default "
+        "fit, and the chosen setting on the test rows.",
+    ),
     "adversarial": (
         "The adversarial classifier",
         "``benchmarks/bench_adversarial.py``: ``AdversarialFairClassifier`` against "
