@@ -67,6 +67,11 @@ PAGES = {
         "boosted-tree detector, train-on-synthetic accuracy, the numeric columns' "
         "tails and privacy.",
     ),
+    "generators_adult_seeds12": (
+        "The generator against TabularARGN: more seeds",
+        "``bench_generators.py --datasets adult --generators fairsynth tabular_argn "
+        "--seeds 1 2``: the best peer of the full run, at two more seeds.",
+    ),
     "fair_table": (
         "The fully generated fair table",
         "``benchmarks/bench_fair_table.py``: models trained only on a generated "
