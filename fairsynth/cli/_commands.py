@@ -133,12 +133,33 @@ def added_rows(cell_counts):
     return f"{generated} generated" + (f", {copied} copied" if copied else "")
 
 
+def drop_columns(frame, args, path):
+    """Drop ``--drop`` columns; refuse columns a generator should not learn."""
+    from ..sampler._risky_columns import describe, risky_columns
+
+    check_columns(frame, args.drop, path, "--drop")
+    if kept := set(args.drop) & {args.target, *args.sensitive}:
+        raise CLIError(
+            f"--drop names {sorted(kept)}, the target or a sensitive column."
+        )
+    frame = frame.drop(columns=args.drop)
+    risky = risky_columns(frame, exclude=[args.target, *args.sensitive])
+    if risky and not args.keep_all:
+        raise CLIError(
+            f"{path}: columns a generator should not learn: {describe(risky)}. Drop "
+            f"them with --drop {' '.join(map(str, risky))}, or pass --keep-all to "
+            "keep them."
+        )
+    return frame
+
+
 def resample(args):
     """Fit a sampler on a table and write the resampled table."""
     check_table_output(args.output, force=args.force, inputs=[args.data])
     if args.save_model:
         check_output(args.save_model, force=args.force, inputs=[args.data])
     frame = load_labelled(args.data, args.target, args.sensitive)
+    frame = drop_columns(frame, args, args.data)
     X, y = frame.drop(columns=args.target), frame[args.target]
     sampler = make_sampler(args, args.sensitive)
     epochs = (

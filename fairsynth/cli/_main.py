@@ -143,6 +143,20 @@ def _resample_parser(subparsers):
     )
     _add_sampler_options(parser)
     parser.add_argument(
+        "--drop",
+        nargs="+",
+        default=[],
+        metavar="COL",
+        help="columns to leave out before training (identifiers, names, free text, "
+        "dates)",
+    )
+    parser.add_argument(
+        "--keep-all",
+        action="store_true",
+        help="train on columns that look like identifiers, free text, dates or "
+        "constants instead of stopping",
+    )
+    parser.add_argument(
         "--save-model",
         metavar="PATH",
         help="save the fitted sampler as a model file, for `fairsynth sample`",

@@ -2,6 +2,7 @@
 
 import copy
 import os
+import warnings
 from numbers import Integral, Real
 
 import joblib
@@ -17,6 +18,7 @@ from . import _strategy as strategy
 from ._boundary import fit_ranker
 from ._cache import cached
 from ._cells import check_same_cells, index_cells
+from ._risky_columns import describe, risky_columns
 from ._rows import RowMaking
 from ._validation import (
     as_frame,
@@ -608,6 +610,15 @@ class FairGANSampler(RowMaking, BaseOverSampler):
         weights = check_sample_weight(
             sample_weight, cell_ids, list(self.sampling_strategy_)
         )
+        if risky := risky_columns(frame, exclude=self.sensitive_):
+            warnings.warn(
+                f"Columns a generator should not learn: {describe(risky)}. Generated "
+                "rows would repeat real identifiers and text, and such columns cost "
+                "memory and time; drop them before fitting "
+                f"(X.drop(columns={list(risky)})), or turn dates into numbers.",
+                UserWarning,
+                stacklevel=4,
+            )
         features = self._features(frame)
         self.lambda_fair_ = self._resolve_lambda_fair()
         seeds = self._rng.randint(2**31 - 1, size=2).tolist()

@@ -218,3 +218,23 @@ def test_ctrl_c_during_training_writes_nothing(data_dir, tmp_path):
     assert process.returncode == 130
     assert "interrupted; nothing was written" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_identifier_columns_stop_before_training(
+    capsys, data_dir, tmp_path, no_training
+):
+    table = pd.read_csv(data_dir / "data.csv")
+    table.assign(row_id=range(len(table))).to_csv(tmp_path / "ids.csv", index=False)
+    code, _, err = run(capsys, *resample_args(tmp_path / "ids.csv", tmp_path / "o.csv"))
+    assert_one_line_error(code, err, "'row_id' (an identifier", "--drop row_id")
+
+
+def test_drop_leaves_the_named_columns_out(capsys, data_dir, tmp_path):
+    table = pd.read_csv(data_dir / "data.csv")
+    table.assign(row_id=range(len(table))).to_csv(tmp_path / "ids.csv", index=False)
+    out = tmp_path / "o.csv"
+    code, _, err = run(
+        capsys, *resample_args(tmp_path / "ids.csv", out, "--drop", "row_id")
+    )
+    assert code == 0, err
+    assert "row_id" not in pd.read_csv(out).columns
