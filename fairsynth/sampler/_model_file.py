@@ -302,6 +302,11 @@ def _malformed(path, member):
 
 
 def _check_cuda(device, path):
+    """Refuse a saved CUDA device that torch cannot reach, before the net is built.
+
+    The net's own device is not saved (``_net_record``): build_net resolves it
+    from the sampler's, so this one check covers both.
+    """
     wants_cuda = device != "auto" and torch.device(device).type == "cuda"
     if wants_cuda and not torch.cuda.is_available():
         raise ModelFileError(NO_CUDA.format(path=path, device=device))
@@ -314,8 +319,6 @@ def _rebuild_net(sampler, record, weights, path, manifest):
     net = build_net(sampler, cardinalities, n_rows=int(sampler._counts.sum()))
     versions = {"writer": manifest.get("fairsynth_version"), "ours": __version__}
     _restore_params(net, record["params"], path, versions)
-    # device="auto" trained on a GPU saves the net's device as CUDA.
-    _check_cuda(net.device, path)
     # The initial weights are replaced below; seeding keeps the user's generators.
     with seeded(0, net.device):
         net.initialize()
