@@ -27,7 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-import fairsynth.sampler._fair_gan as fair_gan
+import fairsynth.sampler._fitting as fitting
 from fairsynth import FairGANSampler
 from fairsynth.datasets import load_adult
 from fairsynth.metrics import fairness_refit, make_fairness_scorer
@@ -83,7 +83,7 @@ class Clock:
     def __init__(self):
         self.training = self.cached = 0.0
         self.trainings = 0
-        self._train, self._cached = FairGANSampler._train, fair_gan.cached
+        self._train, self._cached = FairGANSampler._train, fitting.cached
 
     def __enter__(self):
         clock = self
@@ -103,11 +103,11 @@ class Clock:
             finally:
                 clock.cached += time.perf_counter() - start
 
-        FairGANSampler._train, fair_gan.cached = train, cached
+        FairGANSampler._train, fitting.cached = train, cached
         return self
 
     def __exit__(self, *exc):
-        FairGANSampler._train, fair_gan.cached = self._train, self._cached
+        FairGANSampler._train, fitting.cached = self._train, self._cached
 
 
 def main():

@@ -2,53 +2,23 @@
 
 import copy
 import os
-import warnings
 from numbers import Integral, Real
 
 import joblib
 import numpy as np
 import pandas as pd
 from imblearn.over_sampling.base import BaseOverSampler
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from ..preprocessing import TabularTokenizer
 from . import _strategy as strategy
-from ._boundary import fit_ranker
-from ._cache import cached
-from ._cells import check_same_cells, index_cells
-from ._risky_columns import describe, risky_columns
+from ._fitting import GENERATION_PARAMS, NetworkFitting
+from ._planning import CellPlanning
 from ._rows import RowMaking
-from ._validation import (
-    as_frame,
-    check_n_samples,
-    check_no_fit_params,
-    check_sample_weight,
-    check_sensitive_values,
-    check_target,
-    resolve_sensitive,
-)
-
-# boundary_focus="auto" under parity; measured on Adult, see benchmarks/bench_pipeline.
-PARITY_FOCUS = 2.0
-# Parameters that decide which rows are generated, not what the networks learn (and
-# verbose and memory, which only print and store): resample takes new values of them
-# without training, and the cache of trained networks ignores them.
-GENERATION_PARAMS = frozenset(
-    {
-        "sampling_strategy",
-        "parity_strength",
-        "boundary_focus",
-        "copy_share",
-        "label_fairness",
-        "verbose",
-        "memory",
-    }
-)
+from ._validation import check_n_samples, check_no_fit_params
 
 
-class FairGANSampler(RowMaking, BaseOverSampler):
+class FairGANSampler(NetworkFitting, CellPlanning, RowMaking, BaseOverSampler):
     """Add generated rows so that the training data stops tying outcome to group.
 
     A transformer over column tokens learns the table given each ``(sensitive
@@ -593,194 +563,6 @@ class FairGANSampler(RowMaking, BaseOverSampler):
         from ._model_file import load_sampler
 
         return load_sampler(cls, path, device=device)
-
-    # ----------------------------------------------------------------- fitting
-    def _fit(self, X, y, sample_weight):
-        """Fit; on any error or interrupt, forget every fitted attribute."""
-        try:
-            return self._fit_networks(X, y, sample_weight)
-        except BaseException:
-            for name in set(vars(self)) - set(self._get_param_names()):
-                delattr(self, name)
-            raise
-
-    def _fit_networks(self, X, y, sample_weight):
-        self._rng = check_random_state(self.random_state)
-        frame, labels, cell_ids = self._read(X, y, reset=True)
-        weights = check_sample_weight(
-            sample_weight, cell_ids, list(self.sampling_strategy_)
-        )
-        if risky := risky_columns(frame, exclude=self.sensitive_):
-            warnings.warn(
-                f"Columns a generator should not learn: {describe(risky)}. Generated "
-                "rows would repeat real identifiers and text, and such columns cost "
-                "memory and time; drop them before fitting "
-                f"(X.drop(columns={list(risky)})), or turn dates into numbers.",
-                UserWarning,
-                stacklevel=4,
-            )
-        features = self._features(frame)
-        self.lambda_fair_ = self._resolve_lambda_fair()
-        seeds = self._rng.randint(2**31 - 1, size=2).tolist()
-        self._fit_ranker(frame, cell_ids)
-        training = {
-            k: v
-            for k, v in self.get_params(deep=False).items()
-            if k not in GENERATION_PARAMS | {"random_state"}
-        }
-        self.tokenizer_, self.net_ = cached(
-            self.memory,
-            (training, seeds, frame, labels, weights),
-            lambda: self._train(features, cell_ids, seeds, weights),
-        )
-        self._trained_params = self.get_params(deep=False)
-        return frame, labels, cell_ids
-
-    def _resolve_lambda_fair(self):
-        """``lambda_fair``'s weight: "auto" is 0, and so is any with one group."""
-        if self.lambda_fair == "auto" or len(self.groups_) == 1:
-            return 0.0
-        if self.keep_real and self.lambda_fair > 0:
-            raise ValueError(
-                f"lambda_fair={self.lambda_fair} trains a fairness adversary, which "
-                "acts on a fully generated table only: rows added to real ones must "
-                "show their group. Pass keep_real=False, or lambda_fair='auto'."
-            )
-        return float(self.lambda_fair)
-
-    def _read(self, X, y, *, reset):
-        """Validate ``X`` and ``y``, index their cells, and work out the targets.
-
-        Returns the data as a frame, the labels, and each row's cell number,
-        ``group * n_classes + class``. With ``reset=False`` (:meth:`resample`) the
-        data must have fit's columns, groups and classes, which the trained networks
-        are conditioned on.
-        """
-        frame, container = as_frame(X)
-        validate_data(self, X=frame, skip_check_array=True, reset=reset)
-        labels, target_info = check_target(y, len(frame))
-        sensitive = resolve_sensitive(self.sensitive, frame)
-        check_sensitive_values(frame, sensitive)
-        cells = index_cells(frame, labels, sensitive)
-        if not reset:
-            check_same_cells(
-                cells, self.classes_, self.sensitive_values_, self._group_codes
-            )
-        self._container, self._target_info = container, target_info
-        self.sensitive_, self._template = sensitive, frame.iloc[:0]
-        (
-            self.classes_,
-            self.sensitive_values_,
-            self._group_codes,
-            self._counts,
-            group_ids,
-            class_codes,
-        ) = cells
-        self.groups_ = [self._group_key(codes) for codes in self._group_codes]
-        self._targets = self._resolve_targets(labels, frame)
-        self._record_cells()
-        return frame, labels, group_ids * len(self.classes_) + class_codes
-
-    def _features(self, frame):
-        """Return the non-sensitive columns, named by string as the encoder wants."""
-        features = frame.drop(columns=self.sensitive_)
-        self._feature_columns = list(features.columns)
-        # NumPy input has integer column labels.
-        features.columns = [str(name) for name in features.columns]
-        return features
-
-    def _fit_ranker(self, frame, cell_ids):
-        """Fit the cell ranker of ``boundary_focus``, where a focus applies."""
-        self._ranker = None
-        if self._added_rows_focus():
-            self._ranker = fit_ranker(self._features(frame), cell_ids)
-
-    def _added_rows_focus(self):
-        """``boundary_focus`` where it applies (rows added to real ones), resolved."""
-        if not self.keep_real:
-            return 0.0
-        if self.boundary_focus != "auto":
-            return self.boundary_focus
-        parity = self.sampling_strategy == "parity" or (
-            self.sampling_strategy == "auto" and self.sensitive_
-        )
-        return PARITY_FOCUS if parity else 0.0
-
-    def _group_key(self, codes):
-        values = tuple(
-            values[c] for values, c in zip(self.sensitive_values_, codes, strict=True)
-        )
-        return values[0] if len(values) == 1 else (values or None)
-
-    def _resolve_targets(self, labels, frame):
-        chosen = self.sampling_strategy
-        if not self.sensitive_:
-            return strategy.class_targets(chosen, labels, self.classes_)
-        if callable(chosen):
-            chosen = chosen(labels, frame[self.sensitive_])
-        return strategy.resolve_targets(
-            chosen,
-            self._counts,
-            self.groups_,
-            self.classes_.tolist(),
-            self.parity_strength,
-        )
-
-    def _added_cells(self):
-        """Rows to add per cell: the growth, or a whole table (keep_real=False)."""
-        if self.keep_real:
-            return self._targets - self._counts
-        return strategy.generated_targets(
-            self.sampling_strategy, self._counts, self._targets, self.parity_strength
-        )
-
-    def _copied_cells(self):
-        """Return how many of :meth:`_added_cells` copy real rows (``copy_share``)."""
-        if not self.keep_real:
-            return np.zeros_like(self._counts)
-        return np.rint(self.copy_share * self._added_cells()).astype(np.int64)
-
-    def _record_cells(self):
-        added, copied = self._added_cells(), self._copied_cells()
-        # Copies need as many real rows as generated rows do: copying a handful of
-        # rows hundreds of times would teach a model those rows, not the cell.
-        strategy.check_learnable(
-            self._counts, added > 0, self.groups_, self.classes_.tolist()
-        )
-        keys = [
-            (group, label) if self.sensitive_ else label
-            for group in self.groups_
-            for label in self.classes_.tolist()
-        ]
-        self.sampling_strategy_ = dict(zip(keys, added.ravel().tolist(), strict=True))
-        self.cell_counts_ = pd.DataFrame(
-            {
-                "group": [group for group in self.groups_ for _ in self.classes_],
-                "class": np.tile(self.classes_, len(self.groups_)),
-                "n_real": self._counts.ravel(),
-                "n_copied": copied.ravel(),
-                "n_generated": (added - copied).ravel(),
-            }
-        ).assign(n_total=lambda t: added.ravel() + self.keep_real * t["n_real"])
-
-    def _train(self, features, cell_ids, seeds, weights):
-        """Fit the tokenizer and train the networks; return both."""
-        from ._training import train_net
-
-        self.tokenizer_ = TabularTokenizer(n_bins=self.n_bins, random_state=seeds[0])
-        tokens = self.tokenizer_.fit_transform(features)
-        group_ids, class_codes = np.divmod(cell_ids, len(self.classes_))
-        codes = np.column_stack([self._group_codes[group_ids], class_codes])
-        net = train_net(
-            self,
-            tokens,
-            codes,
-            group_ids,
-            [len(v) for v in self.sensitive_values_],
-            seed=seeds[1],
-            weights=weights,
-        )
-        return self.tokenizer_, net
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
