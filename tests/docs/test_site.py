@@ -21,6 +21,7 @@ from urllib.parse import quote
 import matplotlib.image
 import pytest
 from _docs import DOCS
+from _helpers import run_chromium
 
 pytestmark = [
     pytest.mark.slow,
@@ -61,11 +62,6 @@ frame.onload = () => {
   })();
 };
 </script></body></html>"""
-CHROMIUM = [
-    "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-    "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -121,10 +117,9 @@ def inspect_page(server, tmp_path, page, select, wait=None, until=""):
     query = f"page={quote('/' + page)}&select={quote(select)}"
     query += f"&wait={quote(wait or select)}&until={quote(until)}"
     url = f"{server}{CHECK_PAGE}?{query}"
-    result = subprocess.run(
-        [*CHROMIUM, f"--user-data-dir={tmp_path / 'profile'}",
-         "--virtual-time-budget=30000", "--dump-dom", url],
-        check=True, capture_output=True, text=True, timeout=120,
+    result = run_chromium(
+        tmp_path / "profile", "--virtual-time-budget=30000", "--dump-dom", url,
+        text=True, timeout=120,
     )  # fmt: skip
     found = re.search(r'<pre id="result">(.*?)</pre>', result.stdout, re.S)
     assert found, f"the checking page reported nothing on {page}"
@@ -134,10 +129,9 @@ def inspect_page(server, tmp_path, page, select, wait=None, until=""):
 def screenshot(server, tmp_path, page):
     """A 1300x1600 screenshot of ``page``, as an array of pixels."""
     path = tmp_path / "screenshot.png"
-    subprocess.run(
-        [*CHROMIUM, f"--user-data-dir={tmp_path / 'profile'}",
-         f"--screenshot={path}", "--window-size=1300,1600", f"{server}/{page}"],
-        check=True, capture_output=True, timeout=120,
+    run_chromium(
+        tmp_path / "profile", f"--screenshot={path}", "--window-size=1300,1600",
+        f"{server}/{page}", timeout=120,
     )  # fmt: skip
     return matplotlib.image.imread(path)
 

@@ -1,11 +1,11 @@
 import os
 import shutil
-import subprocess
 
 import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
+from _helpers import run_chromium
 
 from fairsynth.datasets import make_biased_classification
 from fairsynth.report import (
@@ -131,13 +131,9 @@ def test_headless_chromium_renders_the_report(tables, tmp_path):
     ]
     page = write_report(tmp_path / "report", "fairsynth report", sections)
     screenshot = tmp_path / "screenshot.png"
-    subprocess.run(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={screenshot}",
-         "--window-size=1200,2000", page.resolve().as_uri()],
-        check=True, capture_output=True, timeout=120,
+    run_chromium(
+        tmp_path / "profile", f"--screenshot={screenshot}", "--window-size=1200,2000",
+        page.resolve().as_uri(), timeout=120,
     )  # fmt: skip
     image = matplotlib.image.imread(screenshot)
     assert image.shape[:2] == (2000, 1200)
