@@ -424,17 +424,7 @@ class FairGANNet(NeuralNet):
 
         Computed with the generator's average weights, as rows are sampled.
         """
-        self._set_training(False)
-        tokens = torch.as_tensor(tokens, device=self.device)
-        codes = torch.as_tensor(codes, device=self.device)
-        with torch.inference_mode():
-            parts = [
-                self.generator_average_.log_likelihood(part, part_codes).cpu()
-                for part, part_codes in zip(
-                    tokens.split(batch_size), codes.split(batch_size), strict=True
-                )
-            ]
-        return torch.cat(parts).numpy() if parts else np.empty(0)
+        return self._in_batches("log_likelihood", tokens, codes, batch_size=batch_size)
 
     def sample_tokens(self, codes, uniforms, *, batch_size=4096):
         """Generate tokens (numpy) for conditioning ``codes`` from ``uniforms``.
@@ -443,17 +433,29 @@ class FairGANNet(NeuralNet):
         where its uniform falls in the column's distribution (see
         :meth:`fairsynth.nn.Generator.sample`).
         """
+        return self._in_batches(
+            "sample", codes, uniforms.astype(np.float32), batch_size=batch_size
+        )
+
+    def encode_tokens(self, tokens, codes, *, batch_size=4096):
+        """Return the uniforms (numpy) that :meth:`sample_tokens` maps to ``tokens``.
+
+        See :meth:`fairsynth.nn.Generator.encode`.
+        """
+        return self._in_batches("encode", tokens, codes, batch_size=batch_size)
+
+    def _in_batches(self, method, *arrays, batch_size):
+        """Run the average generator's ``method`` on numpy ``arrays``, in batches."""
         self._set_training(False)
-        generator = self.generator_average_
-        codes = torch.as_tensor(codes, device=self.device)
-        uniforms = torch.as_tensor(uniforms, dtype=torch.float32, device=self.device)
+        function = getattr(self.generator_average_, method)
+        tensors = [torch.as_tensor(array, device=self.device) for array in arrays]
         with torch.inference_mode():
             parts = [
-                generator.sample(chunk, chunk_uniforms).cpu()
-                for chunk, chunk_uniforms in zip(
-                    codes.split(batch_size), uniforms.split(batch_size), strict=True
-                )
+                function(*chunk).cpu()
+                for chunk in zip(*(t.split(batch_size) for t in tensors), strict=True)
             ]
-        if not parts:
-            return np.empty((0, len(generator.vocab_sizes)), dtype=np.int64)
-        return torch.cat(parts).numpy()
+        if parts:
+            return torch.cat(parts).numpy()
+        # An empty input: run the method on it whole, for the output's shape.
+        with torch.inference_mode():
+            return function(*tensors).cpu().numpy()

@@ -141,6 +141,23 @@ class Generator(nn.Module):
 
         return torch.stack(self._decode(codes, inverse_cdf), dim=1)
 
+    def encode(self, tokens, codes):
+        """Return the uniforms that :meth:`sample` maps to ``tokens``, one per token.
+
+        Column ``j``'s uniform is the middle of the interval its token takes in
+        the cumulative distribution the generator gives it, given the row's
+        earlier columns and its cell: ``sample(codes, encode(tokens, codes))``
+        gives ``tokens`` back. This is the row's latent; decoding it with
+        another cell gives the row's counterfactual in that cell.
+        """
+        columns = []
+        for j, logits in enumerate(self(tokens, codes)):
+            probabilities = torch.softmax(logits, dim=1)
+            token = tokens[:, j, None]
+            upper = probabilities.cumsum(dim=1).gather(1, token)
+            columns.append(upper - probabilities.gather(1, token) / 2)
+        return torch.cat(columns, dim=1)
+
     def sample_relaxed(self, codes, *, tau):
         """Draw one-hot rows that gradients flow back through, (batch, sum(vocab)).
 

@@ -227,6 +227,15 @@ def test_sample_tokens(data):
     assert (drawn < VOCAB_SIZES).all() and (drawn >= 0).all()
 
 
+def test_encoded_tokens_sample_back_in_batches(data):
+    net = make_net().fit(*data)
+    tokens, codes = data[0]["tokens"], data[0]["codes"]
+    latents = net.encode_tokens(tokens, codes, batch_size=7)
+    assert latents.shape == tokens.shape and latents.dtype == np.float32
+    np.testing.assert_array_equal(net.sample_tokens(codes, latents), tokens)
+    assert net.encode_tokens(tokens[:0], codes[:0]).shape == (0, 2)
+
+
 def test_validation_split_holds_out_a_share_of_every_cell():
     cells = np.repeat([0, 1, 2], [50, 20, 5])
     torch.manual_seed(0)

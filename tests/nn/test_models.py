@@ -95,6 +95,15 @@ def test_same_uniforms_same_rows(generator):
         )
 
 
+def test_encoding_a_row_and_sampling_its_latent_gives_the_row_back(generator):
+    torch.manual_seed(2)
+    cells, rows = codes(200), tokens(200)
+    with torch.no_grad():
+        latents = generator.encode(rows, cells)
+        assert ((latents > 0) & (latents < 1)).all()
+        assert torch.equal(generator.sample(cells, latents), rows)
+
+
 def test_straight_through_gradient_reaches_the_generator():
     torch.manual_seed(0)
     generator = Generator(VOCAB_SIZES, CARDINALITIES, **SIZES)
