@@ -3,6 +3,13 @@
 This package does not import torch, so audits and model selection stay light.
 """
 
+from ._counterfactual import (
+    counterfactual_flip_rate,
+    counterfactual_report,
+    counterfactual_score_change,
+    directional_bias_amplification,
+    score_divergence,
+)
 from ._detection import detection_auc, group_recoverability_auc, tstr_score
 from ._fairness import (
     demographic_parity_difference,
@@ -36,9 +43,13 @@ __all__ = [
     "closer_to_training_share",
     "column_fidelity",
     "correlation_similarity",
+    "counterfactual_flip_rate",
+    "counterfactual_report",
+    "counterfactual_score_change",
     "demographic_parity_difference",
     "demographic_parity_ratio",
     "detection_auc",
+    "directional_bias_amplification",
     "distance_to_closest_record",
     "equal_opportunity_difference",
     "equal_opportunity_ratio",
@@ -54,5 +65,6 @@ __all__ = [
     "make_tradeoff_scorer",
     "p_percent_rule",
     "quality_report",
+    "score_divergence",
     "tstr_score",
 ]
