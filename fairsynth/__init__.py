@@ -9,6 +9,7 @@ import importlib
 __version__ = "0.1.0"
 
 _LAZY = {
+    "CounterfactualSampler": "fairsynth.sampler",
     "FairGANSampler": "fairsynth.sampler",
     "AdversarialFairClassifier": "fairsynth.adversarial",
 }

@@ -1,5 +1,6 @@
-"""FairGANSampler: generated rows for the cells that make a table fair."""
+"""Samplers: generated rows that make a table fair, and counterfactual twins."""
 
 from ._fair_gan import FairGANSampler
+from ._twin_sampler import CounterfactualSampler
 
-__all__ = ["FairGANSampler"]
+__all__ = ["CounterfactualSampler", "FairGANSampler"]

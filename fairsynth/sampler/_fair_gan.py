@@ -15,10 +15,13 @@ from . import _strategy as strategy
 from ._fitting import GENERATION_PARAMS, NetworkFitting
 from ._planning import CellPlanning
 from ._rows import RowMaking
+from ._twins import CounterfactualTwins
 from ._validation import check_n_samples, check_no_fit_params
 
 
-class FairGANSampler(NetworkFitting, CellPlanning, RowMaking, BaseOverSampler):
+class FairGANSampler(
+    NetworkFitting, CellPlanning, RowMaking, CounterfactualTwins, BaseOverSampler
+):
     """Add generated rows so that the training data stops tying outcome to group.
 
     A transformer over column tokens learns the table given each ``(sensitive
