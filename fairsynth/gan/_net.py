@@ -2,6 +2,7 @@
 
 import copy
 import math
+from functools import partial
 
 import numpy as np
 import torch
@@ -444,10 +445,32 @@ class FairGANNet(NeuralNet):
         """
         return self._in_batches("encode", tokens, codes, batch_size=batch_size)
 
-    def _in_batches(self, method, *arrays, batch_size):
-        """Run the average generator's ``method`` on numpy ``arrays``, in batches."""
+    def counterfactual_tokens(
+        self, tokens, codes, twin_codes, *, seed, proximity=0.0, batch_size=4096
+    ):
+        """Return the twins (numpy) of ``tokens`` in the cells ``twin_codes``.
+
+        See :meth:`fairsynth.nn.Generator.counterfactual`; ``seed`` seeds its
+        noise.
+        """
+        generator = torch.Generator(device=self.device).manual_seed(seed)
+        return self._in_batches(
+            "counterfactual",
+            tokens,
+            codes,
+            twin_codes,
+            batch_size=batch_size,
+            proximity=proximity,
+            generator=generator,
+        )
+
+    def _in_batches(self, method, *arrays, batch_size, **kwargs):
+        """Run the average generator's ``method`` on numpy ``arrays``, in batches.
+
+        ``kwargs`` go to every call.
+        """
         self._set_training(False)
-        function = getattr(self.generator_average_, method)
+        function = partial(getattr(self.generator_average_, method), **kwargs)
         tensors = [torch.as_tensor(array, device=self.device) for array in arrays]
         with torch.inference_mode():
             parts = [

@@ -158,6 +158,54 @@ class Generator(nn.Module):
             columns.append(upper - probabilities.gather(1, token) / 2)
         return torch.cat(columns, dim=1)
 
+    def counterfactual(
+        self, tokens, codes, twin_codes, *, proximity=0.0, generator=None
+    ):
+        """Return each row as it would be in the cell ``twin_codes``.
+
+        A Gumbel-max counterfactual (Oberst and Sontag, 2019): each column's
+        token is read as the argmax of its log-probabilities plus Gumbel noise;
+        the noise is drawn from its posterior given the row's token in its own
+        cell, then added to the twin cell's log-probabilities, column by column.
+        A token stays unless the change makes another token more likely
+        relative to it, so twins change no more than the cell change asks.
+        ``proximity`` adds a bonus to keeping each token, for twins nearer
+        their rows than the generator's own counterfactual.
+
+        Parameters
+        ----------
+        tokens : LongTensor of shape (batch, n_columns)
+            The rows.
+        codes, twin_codes : LongTensor of shape (batch, n_conditions)
+            The rows' cells, and the cells of their twins.
+        proximity : float, default=0.0
+            Added to the log-probability of each column's token, in the twin
+            cell, when it is the row's own: with 0 the twin follows the
+            generator; the larger, the more of the row a twin keeps. A token the
+            twin cell rules out is never kept.
+        generator : torch.Generator, default=None
+            Draws the noise.
+
+        Returns
+        -------
+        LongTensor of shape (batch, n_columns)
+            The twins' tokens.
+        """
+        noise = [
+            posterior_gumbel_noise(
+                torch.log_softmax(logits, dim=1), tokens[:, j], generator
+            )
+            for j, logits in enumerate(self(tokens, codes))
+        ]
+
+        def gumbel_max(j, logits):
+            scores = torch.log_softmax(logits, dim=1) + noise[j]
+            own = scores.gather(1, tokens[:, j, None]) + proximity
+            token = scores.scatter(1, tokens[:, j, None], own).argmax(dim=1)
+            return token, self.token_embedding(token + self.starts[j])
+
+        return torch.stack(self._decode(twin_codes, gumbel_max), dim=1)
+
     def sample_relaxed(self, codes, *, tau):
         """Draw one-hot rows that gradients flow back through, (batch, sum(vocab)).
 
@@ -191,6 +239,30 @@ class Generator(nn.Module):
             if j + 1 < len(self.heads):
                 token = embedding + self.position[j + 1] + condition
         return draws
+
+
+def posterior_gumbel_noise(log_probabilities, observed, generator=None):
+    """Draw Gumbel noise whose argmax with ``log_probabilities`` is ``observed``.
+
+    The maximum of ``log_probabilities + G`` follows a standard Gumbel; it is drawn
+    first and given to the observed token, and every other token's perturbed value
+    is a Gumbel with its location truncated below that maximum. Tokens ruled out
+    (``-inf``) keep unconditioned noise, as they constrain nothing. Returns the
+    noise, shape (batch, vocab).
+    """
+    uniforms = torch.rand(
+        (2, *log_probabilities.shape),
+        generator=generator,
+        device=log_probabilities.device,
+    ).clamp_(min=torch.finfo(log_probabilities.dtype).tiny)
+    gumbels = -torch.log(-torch.log(uniforms))
+    top = gumbels[0, :, :1]
+    perturbed = log_probabilities + gumbels[1]
+    # A Gumbel at location lp truncated below top: -log(exp(-top) + exp(-(lp + G))).
+    truncated = -torch.logaddexp(-top, -perturbed)
+    truncated = truncated.scatter(1, observed[:, None], top)
+    noise = truncated - log_probabilities
+    return torch.where(torch.isfinite(log_probabilities), noise, gumbels[1])
 
 
 class Critic(nn.Module):

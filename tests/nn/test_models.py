@@ -9,6 +9,7 @@ from fairsynth.nn import (
     Generator,
     TransformerBlock,
 )
+from fairsynth.nn._models import posterior_gumbel_noise
 
 VOCAB_SIZES = [3, 2, 4]
 CARDINALITIES = [2, 3]
@@ -102,6 +103,40 @@ def test_encoding_a_row_and_sampling_its_latent_gives_the_row_back(generator):
         latents = generator.encode(rows, cells)
         assert ((latents > 0) & (latents < 1)).all()
         assert torch.equal(generator.sample(cells, latents), rows)
+
+
+def test_posterior_noise_keeps_the_observed_token_and_the_prior_on_average():
+    generator = torch.Generator().manual_seed(0)
+    log_p = torch.log_softmax(torch.tensor([[2.0, 0.0, -1.0, -torch.inf]]), 1)
+    n = 200_000
+    observed = torch.multinomial(log_p.exp(), n, replacement=True, generator=generator)
+    noise = posterior_gumbel_noise(log_p.expand(n, 4), observed[0], generator)
+    assert torch.equal((log_p + noise).argmax(1), observed[0])
+    # Averaged over the observed tokens, the posterior is the prior: each token's
+    # noise is a standard Gumbel, of mean Euler's constant.
+    torch.testing.assert_close(
+        noise.mean(0), torch.full((4,), 0.5772), atol=0.01, rtol=0
+    )
+
+
+def test_a_counterfactual_in_the_same_cell_is_the_row(generator):
+    cells, rows = codes(200), tokens(200)
+    with torch.no_grad():
+        assert torch.equal(generator.counterfactual(rows, cells, cells), rows)
+
+
+def test_counterfactuals_follow_the_twin_cells_distribution(generator):
+    # Over rows drawn in one cell, the twins of a first column are distributed as
+    # that column is in the twin cell: the noise's posterior averages to its prior.
+    torch.manual_seed(3)
+    n = 50_000
+    source, twin = codes(1).repeat(n, 1), (codes(1) + 1).remainder(2).repeat(n, 1)
+    with torch.no_grad():
+        rows = generator.sample(source, torch.rand(n, len(VOCAB_SIZES)))
+        twins = generator.counterfactual(rows, source, twin)
+        expected = torch.softmax(generator(twins[:1], twin[:1])[0], 1)[0]
+    shares = torch.bincount(twins[:, 0], minlength=VOCAB_SIZES[0]) / n
+    torch.testing.assert_close(shares, expected, atol=0.015, rtol=0)
 
 
 def test_straight_through_gradient_reaches_the_generator():
