@@ -34,17 +34,24 @@ class CounterfactualSampler(BaseEstimator):
         The generator, with its ``sensitive`` columns set; a clone is fitted.
         Give it ``memory=`` so that a search over this sampler's settings trains
         it once per training set.
-    twin_share : float in (0, 1], default=1.0
-        Share of the rows that get twins, drawn at random.
+    twins_per_row : float > 0, default=1.0
+        How many twins each row gets in each twin group, on average: every row
+        gets its whole part, and a random share of the rows one more. Twins of
+        one row are drawn apart (see :meth:`FairGANSampler.counterfactuals`).
+        With one sensitive column, 1 makes the label independent of the group
+        in the result; more gives the twins more weight than the real rows.
     source : {"real", "generated"}, default="real"
-        ``"real"``: twins of real rows. ``"generated"``: as many generated rows
-        (in the fair joint distribution of :meth:`FairGANSampler.sample`), each
-        with its twins, as in the latent-space de-biasing of Ramaswamy, Kim and
-        Russakovsky (2021).
+        ``"real"``: twins of real rows. ``"generated"``: twins of as many
+        generated rows (in the fair joint distribution of
+        :meth:`FairGANSampler.sample`), which are added with them, as in the
+        latent-space de-biasing of Ramaswamy, Kim and Russakovsky (2021).
     groups : None, str, list of str or dict, default=None
         Which twins each row gets, as in :meth:`FairGANSampler.counterfactuals`.
     method : {"condition", "hyperplane"}, default="condition"
         How twins are made, as in :meth:`FairGANSampler.counterfactuals`.
+    proximity : float >= 0, default=0.0
+        How much of its row a twin keeps, as in
+        :meth:`FairGANSampler.counterfactuals` (``method="condition"``).
     random_state : int, RandomState instance or None, default=None
         Draws the rows that get twins.
 
@@ -64,19 +71,21 @@ class CounterfactualSampler(BaseEstimator):
     ...     sensitive="group", epochs=1, d_model=8, n_heads=2, dim_feedforward=16,
     ...     adversary_hidden=8, random_state=0,
     ... )
-    >>> augmenter = CounterfactualSampler(sampler=generator, twin_share=0.5,
-    ...                                   random_state=0)
+    >>> augmenter = CounterfactualSampler(sampler=generator, random_state=0)
     >>> X_res, y_res = augmenter.fit_resample(X, y)
     >>> len(X_res), augmenter.n_twins_
-    (300, 100)
+    (400, 200)
+    >>> (X_res["group"].iloc[200:].to_numpy() != X["group"].to_numpy()).all()
+    True
     """
 
     _parameter_constraints = {
         "sampler": [HasMethods(["fit", "counterfactuals"])],
-        "twin_share": [Interval(Real, 0, 1, closed="right")],
+        "twins_per_row": [Interval(Real, 0, None, closed="neither")],
         "source": [StrOptions({"real", "generated"})],
         "groups": [None, str, list, dict],
         "method": [StrOptions(set(TWIN_METHODS))],
+        "proximity": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
     }
 
@@ -84,17 +93,19 @@ class CounterfactualSampler(BaseEstimator):
         self,
         *,
         sampler=None,
-        twin_share=1.0,
+        twins_per_row=1.0,
         source="real",
         groups=None,
         method="condition",
+        proximity=0.0,
         random_state=None,
     ):
         self.sampler = sampler
-        self.twin_share = twin_share
+        self.twins_per_row = twins_per_row
         self.source = source
         self.groups = groups
         self.method = method
+        self.proximity = proximity
         self.random_state = random_state
 
     def fit(self, X, y, **params):
@@ -136,28 +147,34 @@ class CounterfactualSampler(BaseEstimator):
         frame = frame.reset_index(drop=True)
         fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
         self.sampler_ = clone(self.sampler).fit(frame, labels, **fit_params)
-        sources, source_labels = self._twin_sources(frame, labels)
+        sources, source_labels, repeats = self._twin_sources(frame, labels)
+        rows = np.repeat(np.arange(len(sources)), repeats)
         twins, twin_labels = self.sampler_.counterfactuals(
-            sources, source_labels, groups=self.groups, method=self.method
+            sources.iloc[rows].reset_index(drop=True),
+            source_labels[rows],
+            groups=self.groups,
+            method=self.method,
+            proximity=self.proximity,
         )
         self.n_twins_ = len(twins)
-        added = [sources, twins] if self.source == "generated" else [twins]
+        added, added_labels = [twins], [twin_labels.to_numpy()]
+        if self.source == "generated":
+            twinned = repeats > 0
+            added.insert(0, sources[twinned])
+            added_labels.insert(0, source_labels[twinned])
         new_frame = pd.concat([frame, *added], ignore_index=True)
-        new_labels = np.concatenate(
-            [labels, *([source_labels] if self.source == "generated" else [])]
-            + [twin_labels.to_numpy()]
-        )
+        new_labels = np.concatenate([labels, *added_labels])
         return (
             restore_container(new_frame, container),
             restore_target(new_labels, target_info),
         )
 
     def _twin_sources(self, frame, labels):
-        """Draw a random ``twin_share`` of the real or generated rows to twin."""
+        """Return the rows to twin, their labels, and how many twins each gets."""
         rng = check_random_state(self.random_state)
-        n_rows = max(1, round(self.twin_share * len(frame)))
         if self.source == "generated":
-            generated, generated_labels = self.sampler_.sample(n_rows)
-            return generated.reset_index(drop=True), np.asarray(generated_labels)
-        rows = np.sort(rng.choice(len(frame), size=n_rows, replace=False))
-        return frame.iloc[rows].reset_index(drop=True), labels[rows]
+            frame, labels = self.sampler_.sample(len(frame))
+            frame, labels = frame.reset_index(drop=True), np.asarray(labels)
+        whole, part = divmod(self.twins_per_row, 1)
+        repeats = int(whole) + (rng.random_sample(len(frame)) < part)
+        return frame, labels, repeats

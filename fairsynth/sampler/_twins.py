@@ -1,10 +1,10 @@
 """Counterfactual twins: a row as it would be in another group, all else alike.
 
-A mixin of :class:`~fairsynth.sampler.FairGANSampler`. A row's latent is where each
-of its tokens falls in the generator's distribution for its cell
-(:meth:`fairsynth.nn.Generator.encode`); decoding that latent with another group's
-cell gives its twin there. A column whose value the other group's model leaves in
-place keeps the row's exact value.
+A mixin of :class:`~fairsynth.sampler.FairGANSampler`. A twin is decoded column by
+column in the other group's cell from the row's own noise: its Gumbel-max noise
+(:meth:`fairsynth.nn.Generator.counterfactual`), or, for the hyperplane method,
+its place in each column's distribution (:meth:`fairsynth.nn.Generator.encode`).
+A column whose value the change leaves in place keeps the row's exact value.
 """
 
 import numpy as np
@@ -39,8 +39,13 @@ def complementary_latents(z, target_normal, group_normal, group_bias):
 
 
 def unit_hyperplane(z, labels, seed):
-    """Fit a linear SVM on ``z``; return its normal and bias, scaled to unit norm."""
-    svm = LinearSVC(random_state=seed).fit(z, labels)
+    """Fit a linear SVM on ``z``; return its normal and bias, scaled to unit norm.
+
+    Classes are weighted to balance, so that the hyperplane runs where the two
+    meet: a larger class would push it to the smaller one's edge, and the
+    reflection would then carry most latents far out.
+    """
+    svm = LinearSVC(class_weight="balanced", random_state=seed).fit(z, labels)
     norm = np.linalg.norm(svm.coef_[0])
     return svm.coef_[0] / norm, svm.intercept_[0] / norm
 
@@ -48,15 +53,17 @@ def unit_hyperplane(z, labels, seed):
 class CounterfactualTwins:
     """The counterfactual side of FairGANSampler, on its fitted attributes."""
 
-    def counterfactuals(self, X, y=None, *, groups=None, method="condition"):
-        """Each row's twin in other groups: the same latent, the group changed.
+    def counterfactuals(
+        self, X, y=None, *, groups=None, method="condition", proximity=0.0
+    ):
+        """Each row's twin in other groups: the same noise, the group changed.
 
-        A twin keeps its row's label and latent. Its sensitive columns take the
-        other group's values, and its other columns what the generator gives
-        that latent in the other group's cell. A value the change leaves
-        alone stays exactly as it was; a value that names the group (a
-        ``relationship`` of ``Husband``) changes with it. See
-        :ref:`counterfactuals` in the user guide.
+        A twin keeps its row's label and the noise that, in the generator, makes
+        the row. Its sensitive columns take the other group's values, and its
+        other columns what the generator makes of that noise in the other
+        group's cell. A value the change leaves alone stays exactly as it
+        was; a value that names the group (a ``relationship`` of ``Husband``)
+        changes with it. See :ref:`counterfactuals` in the user guide.
 
         Parameters
         ----------
@@ -74,12 +81,22 @@ class CounterfactualTwins:
             ``{"sex": "Female"}``: one in the group with those values, for each
             row not already in it.
         method : {"condition", "hyperplane"}, default="condition"
-            ``"condition"`` decodes the row's latent with the twin's cell.
-            ``"hyperplane"`` first moves the latent (as normal scores) across
-            the hyperplane that separates the groups in the generator's own
-            rows, along the one that separates the classes, so that proxies of
-            the group change too while the label's score is kept; it needs a
+            ``"condition"``: a Gumbel-max counterfactual, the row's noise
+            drawn given the row and decoded in the twin's cell, seeded by fit's
+            ``random_state`` (a row listed twice gets two twins).
+            ``"hyperplane"``: the row's :meth:`latents` are moved across the
+            hyperplane that separates the groups in the generator's own rows,
+            along the one that separates the classes (Ramaswamy, Kim and
+            Russakovsky, 2021), then decoded in the twin's cell; it needs a
             binary label.
+        proximity : float >= 0, default=0.0
+            With ``method="condition"``, a bonus (in log-odds) to each value
+            for staying as it is. 0 gives the generator's own counterfactual:
+            a value changes when the twin's group makes another value more
+            likely relative to it, so twins are as realistic as generated rows
+            but change every value the group shifts. Larger values keep more
+            of the row, for nearer but less realistic twins; the trade-off is
+            measured in :ref:`counterfactuals`.
 
         Returns
         -------
@@ -106,6 +123,8 @@ class CounterfactualTwins:
         True
         """
         check_is_fitted(self, "net_")
+        if not proximity >= 0:
+            raise ValueError(f"proximity must be a number >= 0; got {proximity!r}.")
         if method not in TWIN_METHODS:
             raise ValueError(
                 f"method must be one of {list(TWIN_METHODS)}; got {method!r}."
@@ -116,20 +135,23 @@ class CounterfactualTwins:
                 f"sampler was fit on {len(self.classes_)} classes. Use "
                 "method='condition'."
             )
-        frame, index = self._twin_sources(X)
-        group_ids = self._source_groups(frame)
-        features = self._features(frame)
-        tokens = self.tokenizer_.transform(features)
-        class_codes = self._source_classes(y, tokens, group_ids)
+        index, features, tokens, group_ids, class_codes = self._read_rows(X, y)
         sources, twin_groups = self._twin_pairs(group_ids, groups)
         self._check_twin_cells(twin_groups, class_codes[sources])
-        latents = self.net_.encode_tokens(
-            tokens, self._cell_codes(group_ids, class_codes)
-        )[sources]
+        codes = self._cell_codes(group_ids[sources], class_codes[sources])
         twin_codes = self._cell_codes(twin_groups, class_codes[sources])
         if method == "hyperplane":
+            latents = self.net_.encode_tokens(tokens[sources], codes)
             latents = self._reflected_latents(latents, twin_groups)
-        twin_tokens = self.net_.sample_tokens(twin_codes, latents)
+            twin_tokens = self.net_.sample_tokens(twin_codes, latents)
+        else:
+            twin_tokens = self.net_.counterfactual_tokens(
+                tokens[sources],
+                codes,
+                twin_codes,
+                seed=self.tokenizer_.random_state,
+                proximity=proximity,
+            )
         twins = self._twin_frame(features.iloc[sources], tokens[sources], twin_tokens)
         for j, name in enumerate(self.sensitive_):
             values = np.asarray(self.sensitive_values_[j], dtype=object)
@@ -140,6 +162,62 @@ class CounterfactualTwins:
         twins.index = index[sources]
         labels = pd.Series(self.classes_[class_codes[sources]], index=twins.index)
         return twins, labels.rename(getattr(y, "name", None))
+
+    def latents(self, X, y=None):
+        """Return each row's latent: where its values fall in its cell's distribution.
+
+        Column ``j``'s coordinate is the normal score of the middle of the
+        interval its value takes in the cumulative distribution the generator
+        gives column ``j``, in the row's cell and after its earlier columns
+        (:meth:`fairsynth.nn.Generator.encode`). Typical rows sit near 0 in
+        every coordinate, whatever their cell, so distances compare rows of
+        different groups by their places within their own groups.
+        ``method="hyperplane"`` moves twins in this space.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Rows, as in :meth:`counterfactuals`.
+        y : array-like of shape (n_samples,), default=None
+            Their labels; None takes each row's most likely class.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_columns)
+            One coordinate per non-sensitive column, in fit's order.
+
+        Examples
+        --------
+        >>> from fairsynth import FairGANSampler
+        >>> from fairsynth.datasets import make_biased_classification
+        >>> X, y = make_biased_classification(n_samples=200, random_state=0)
+        >>> sampler = FairGANSampler(
+        ...     sensitive="group", epochs=1, d_model=8, n_heads=2, dim_feedforward=16,
+        ...     adversary_hidden=8, random_state=0,
+        ... ).fit(X, y)
+        >>> sampler.latents(X, y).shape
+        (200, 8)
+        """
+        check_is_fitted(self, "net_")
+        _, _, tokens, group_ids, class_codes = self._read_rows(X, y)
+        codes = self._cell_codes(group_ids, class_codes)
+        uniforms = self.net_.encode_tokens(tokens, codes).astype(np.float64)
+        # A value its cell never had in fit has no interval, hence no finite score.
+        return ndtri(np.clip(uniforms, UNIFORM_MARGIN, 1 - UNIFORM_MARGIN))
+
+    def _read_rows(self, X, y):
+        """X's index, features and tokens, and its rows' group and class codes."""
+        frame, index = self._twin_sources(X)
+        group_ids = self._source_groups(frame)
+        features = self._features(frame)
+        tokens = self.tokenizer_.transform(features)
+        return (
+            index,
+            features,
+            tokens,
+            group_ids,
+            self._source_classes(y, tokens, group_ids),
+        )
 
     def _twin_sources(self, X):
         """X as a frame with fit's columns, and the index the twins refer to."""

@@ -74,6 +74,35 @@ def test_twins_keep_values_and_repeat(biased, fitted):
     assert same.mean() > 0.5
 
 
+def test_proximity_keeps_more_of_each_row(biased, fitted):
+    X, y = biased
+    features = X.drop(columns="group")
+
+    def kept(proximity):
+        twins, _ = fitted.counterfactuals(X, y, proximity=proximity)
+        return (twins.drop(columns="group") == features).to_numpy().mean()
+
+    assert kept(0.0) < kept(2.0) < kept(50.0)
+    assert kept(50.0) > 0.95
+
+
+def test_a_row_listed_twice_gets_two_twins(biased, fitted):
+    X, y = biased
+    twice = pd.concat([X.iloc[:100], X.iloc[:100]], ignore_index=True)
+    twins, _ = fitted.counterfactuals(twice, np.tile(y.to_numpy()[:100], 2))
+    first, second = twins.iloc[:100].to_numpy(), twins.iloc[100:].to_numpy()
+    assert (first != second).any(axis=1).mean() > 0.2
+
+
+def test_latents_place_rows_in_their_cells(biased, fitted):
+    X, y = biased
+    latents = fitted.latents(X, y)
+    assert latents.shape == (len(X), X.shape[1] - 1)
+    assert np.isfinite(latents).all()
+    # Normal scores of the rows' places: centred, about unit spread.
+    assert abs(latents.mean()) < 0.3 and 0.5 < latents.std() < 1.5
+
+
 def test_a_dict_names_one_group_and_skips_its_own_rows(biased, fitted):
     X, y = biased
     twins, _ = fitted.counterfactuals(X, y, groups={"group": "g0"})
@@ -122,6 +151,7 @@ def test_numpy_rows_are_named_by_position(biased):
     "change, kwargs, message",
     [
         (lambda X: X, {"method": "mirror"}, "method must be one of"),
+        (lambda X: X, {"proximity": -1.0}, "proximity must be a number >= 0"),
         (lambda X: X.drop(columns="group"), {}, "lacks the sensitive"),
         (lambda X: X.set_axis([0] * len(X)), {}, "index has repeated labels"),
         (
@@ -169,37 +199,50 @@ def augmenter(**params):
 
 def test_real_rows_come_first_then_their_twins(biased):
     X, y = biased
-    sampler = augmenter(twin_share=0.5)
+    sampler = augmenter(twins_per_row=0.5)
     X_res, y_res = sampler.fit_resample(X, y)
-    assert len(X_res) == 450 and sampler.n_twins_ == 150
+    assert 120 < sampler.n_twins_ < 180 and len(X_res) == 300 + sampler.n_twins_
     pd.testing.assert_frame_equal(X_res.iloc[:300], X.reset_index(drop=True))
     np.testing.assert_array_equal(y_res.iloc[:300], y)
     assert X_res.dtypes.equals(X.dtypes) and y_res.name == y.name
 
 
+def test_rows_get_several_twins_drawn_apart(biased):
+    X, y = biased
+    sampler = augmenter(twins_per_row=2)
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert sampler.n_twins_ == 600
+    twins = X_res.iloc[300:].reset_index(drop=True)
+    # Each row's two twins come together, in its twin group, with its label.
+    first, second = twins.iloc[::2].reset_index(drop=True), twins.iloc[1::2]
+    assert (first["group"].to_numpy() != X["group"].to_numpy()).all()
+    np.testing.assert_array_equal(y_res.iloc[300::2], y)
+    assert (first.to_numpy() != second.to_numpy()).any(axis=1).mean() > 0.2
+
+
 def test_generated_pairs(biased):
     X, y = biased
-    sampler = augmenter(twin_share=0.2, source="generated")
+    sampler = augmenter(twins_per_row=1, source="generated")
     X_res, y_res = sampler.fit_resample(X, y)
-    assert len(X_res) == len(y_res) == 300 + 2 * 60
-    pairs = X_res.iloc[300:]
-    assert (pairs["group"].iloc[:60].to_numpy() != pairs["group"].iloc[60:]).all()
-    np.testing.assert_array_equal(y_res.iloc[300:360], y_res.iloc[360:])
+    assert len(X_res) == len(y_res) == 300 + 2 * 300
+    generated, twins = X_res.iloc[300:600], X_res.iloc[600:]
+    assert (generated["group"].to_numpy() != twins["group"].to_numpy()).all()
+    np.testing.assert_array_equal(y_res.iloc[300:600], y_res.iloc[600:])
 
 
 def test_numpy_in_numpy_out(biased):
     X, y = biased
     array = X.drop(columns="group").assign(group=X["group"].cat.codes).to_numpy()
     generator = FairGANSampler(sensitive=8, **TINY_GAN)
-    sampler = CounterfactualSampler(sampler=generator, twin_share=0.1, random_state=0)
+    sampler = CounterfactualSampler(sampler=generator, random_state=0)
     X_res, y_res = sampler.fit_resample(array, y.to_numpy())
     assert isinstance(X_res, np.ndarray) and isinstance(y_res, np.ndarray)
-    assert X_res.shape == (330, 9)
+    assert X_res.shape == (600, 9)
 
 
 def test_clone_and_pickle(biased):
-    sampler = augmenter(twin_share=0.3, method="hyperplane")
-    assert clone(sampler).get_params()["twin_share"] == 0.3
+    sampler = augmenter(twins_per_row=0.3, method="hyperplane")
+    assert clone(sampler).get_params()["twins_per_row"] == 0.3
     sampler.fit_resample(*biased)
     loaded = pickle.loads(pickle.dumps(sampler))
     pd.testing.assert_frame_equal(
@@ -224,7 +267,7 @@ def test_search_over_twins_trains_once_per_fold(biased, tmp_path, monkeypatch):
             ("model", DummyClassifier()),
         ]
     )
-    grid = {"twins__twin_share": [0.25, 0.5, 1.0], "twins__method": ["condition"]}
+    grid = {"twins__twins_per_row": [0.5, 1, 2], "twins__method": ["condition"]}
     GridSearchCV(pipeline, grid, cv=3, refit=False).fit(*biased)
     assert len(trainings) == 3
 
@@ -233,7 +276,7 @@ def test_search_over_twins_trains_once_per_fold(biased, tmp_path, monkeypatch):
     "params, message",
     [
         ({"sampler": None}, "needs a generator"),
-        ({"twin_share": 0.0}, "'twin_share' parameter"),
+        ({"twins_per_row": 0.0}, "'twins_per_row' parameter"),
         ({"source": "both"}, "'source' parameter"),
     ],
 )
