@@ -11,6 +11,7 @@ from ._io import (
     check_output,
     check_same_columns,
     check_table_output,
+    load_classifier,
     load_model,
     read_table,
     save_model,
@@ -58,13 +59,22 @@ def positive_label(frame, target, text):
 
 
 def audit(args):
-    """Print group reports of the labels and, with ``--pred``, of predictions."""
+    """Print group reports of the labels and predictions, and twins' flip rates.
+
+    ``--pred`` adds a column of predictions; ``--classifier`` with ``--model``
+    the flip rates of a classifier between rows and their counterfactual twins.
+    """
     from ..metrics import group_report
     from ..metrics._validation import infer_pos_label
     from ..report import attribute_sets
 
     frame = load_labelled(args.data, args.target, args.sensitive, [args.pred])
     pos_label = positive_label(frame, args.target, args.pos_label)
+    if args.model and not args.classifier:
+        raise CLIError("--model makes twins for --classifier; pass --classifier too.")
+    sampler = load_model(args.model) if args.model else None
+    features = frame.drop(columns=[args.pred] if args.pred else [])
+    flips = counterfactual_audit(args, sampler, features)
     if pos_label is None:
         chosen = infer_pos_label(frame[args.target].dropna(), None)
         say(f"Positive label of {args.target!r}: {chosen!r} (--pos-label to choose)")
@@ -79,6 +89,36 @@ def audit(args):
             say(f"\n== {' × '.join(names)} ({len(frame)} rows) ==")
             say(report.round(4).to_string())
             warn_small_groups(report.loc["group", "size"])
+        if flips is not None:
+            say(f"\n== counterfactual twins ({flips['n_twins'].iloc[-1]} twins) ==")
+            say(flips.round(4).to_string())
+
+
+def counterfactual_audit(args, sampler, frame):
+    """Flip rates of ``--classifier`` on the table's rows and their twins, or None.
+
+    ``sampler`` (the ``--model``) makes each row's twins in every other group.
+    """
+    from ..metrics import counterfactual_report
+
+    if args.classifier is None:
+        return None
+    if sampler is None:
+        raise CLIError(
+            "--classifier needs --model, a sampler saved by fairsynth resample, "
+            "which makes each row's counterfactual twins."
+        )
+    classifier = load_classifier(args.classifier, trusted=args.trust_classifier)
+    X = frame.drop(columns=args.target).reset_index(drop=True)
+    X_twin, _ = sampler.counterfactuals(X, frame[args.target].to_numpy())
+    try:
+        return counterfactual_report(
+            classifier, X, X_twin, sensitive=sampler.sensitive_
+        )
+    except (ValueError, KeyError, TypeError) as error:
+        raise CLIError(
+            f"{args.classifier}: could not predict the rows of the table: {error}"
+        ) from error
 
 
 def warn_small_groups(sizes):
@@ -224,7 +264,13 @@ def sample(args):
 
 def report(args):
     """Compare a generated table with a real one and write the HTML report."""
-    from ..report import fidelity_section, rates_section, training_section, write_report
+    from ..report import (
+        counterfactual_section,
+        fidelity_section,
+        rates_section,
+        training_section,
+        write_report,
+    )
 
     check_report_dir(args.out, force=args.force)
     real = load_labelled(args.real, args.target, args.sensitive)
@@ -246,8 +292,12 @@ def report(args):
         ),
         fidelity_section(real, synthetic, random_state=args.seed),
     ]
-    if args.model:
-        sections.append(training_section(load_model(args.model).net_.history))
+    sampler = load_model(args.model) if args.model else None
+    flips = counterfactual_audit(args, sampler, real)
+    if sampler is not None:
+        sections.append(training_section(sampler.net_.history))
+    if flips is not None:
+        sections.append(counterfactual_section(flips))
     path = write_report(
         args.out,
         "fairsynth report",

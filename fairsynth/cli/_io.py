@@ -144,3 +144,26 @@ def load_model(path):
         return FairGANSampler.load(path)
     except ModelFileError as error:
         raise CLIError(str(error)) from error
+
+
+def load_classifier(path, *, trusted):
+    """Unpickle a fitted classifier, only when the user has said they trust it."""
+    if not trusted:
+        raise CLIError(
+            f"{path}: a pickled classifier runs whatever code it carries when it is "
+            "loaded; pass --trust-classifier if you trust where it came from."
+        )
+    if not Path(path).is_file():
+        raise CLIError(f"{path}: no such file.")
+    import joblib
+
+    try:
+        classifier = joblib.load(path)
+    except Exception as error:
+        raise CLIError(f"{path}: not a pickled classifier ({error}).") from error
+    if not hasattr(classifier, "predict"):
+        raise CLIError(
+            f"{path}: holds a {type(classifier).__name__}, which has no predict; "
+            "save a fitted classifier or Pipeline with joblib.dump."
+        )
+    return classifier

@@ -22,7 +22,8 @@ EXAMPLES = {
 }
 HELP = {
     "demo": "audit, repair and retrain on the bundled Adult data; write a report",
-    "audit": "print per-group rates of labels (and predictions)",
+    "audit": "print per-group rates of labels (and predictions, and a model's "
+    "counterfactual flip rates)",
     "resample": "add generated rows that make a table fair",
     "sample": "generate rows from a saved model",
     "report": "compare a generated table with a real one in an HTML report",
@@ -78,6 +79,21 @@ def _add_labels(parser, *, pos_label=True):
             metavar="V",
             help="the positive label, when it is not 1 or True",
         )
+
+
+def _add_classifier(parser):
+    parser.add_argument(
+        "--classifier",
+        metavar="PATH",
+        help="a fitted classifier or Pipeline pickled with joblib.dump: the share "
+        "of its decisions that change between each row and its twins (needs "
+        "--model and --trust-classifier)",
+    )
+    parser.add_argument(
+        "--trust-classifier",
+        action="store_true",
+        help="load --classifier: unpickling runs any code the file carries",
+    )
 
 
 def _add_output(parser, *, folder=False):
@@ -237,6 +253,12 @@ def _other_parsers(subparsers):
     parser.add_argument("data", metavar="DATA", help="table (.csv or .parquet)")
     _add_labels(parser)
     parser.add_argument("--pred", metavar="COL", help="a column of predictions")
+    parser.add_argument(
+        "--model",
+        metavar="PATH",
+        help="a sampler saved by resample, to make each row's counterfactual twins",
+    )
+    _add_classifier(parser)
 
     parser = _add_command(subparsers, "sample", commands.sample)
     parser.add_argument("model", metavar="MODEL", help="a model saved by resample")
@@ -262,8 +284,12 @@ def _other_parsers(subparsers):
     parser.add_argument("synthetic", metavar="SYNTHETIC", help="the generated table")
     _add_labels(parser)
     parser.add_argument(
-        "--model", metavar="PATH", help="a saved model, to add its training losses"
+        "--model",
+        metavar="PATH",
+        help="a saved sampler, to add its training losses (and twins, with "
+        "--classifier)",
     )
+    _add_classifier(parser)
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     _add_output(parser, folder=True)
 

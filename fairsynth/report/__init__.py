@@ -2,6 +2,7 @@
 
 from ._figures import (
     association_figure,
+    counterfactual_figure,
     distributions_figure,
     loss_figure,
     rates_figure,
@@ -10,6 +11,7 @@ from ._figures import (
 from ._html import Section, report_files, write_report
 from ._sections import (
     attribute_sets,
+    counterfactual_section,
     fidelity_section,
     quality_table,
     rate_panels,
@@ -21,6 +23,8 @@ __all__ = [
     "Section",
     "association_figure",
     "attribute_sets",
+    "counterfactual_figure",
+    "counterfactual_section",
     "distributions_figure",
     "fidelity_section",
     "loss_figure",

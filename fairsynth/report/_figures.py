@@ -77,6 +77,42 @@ def rates_figure(panels, *, title, xlabel="share of rows with the positive label
     return fig
 
 
+def counterfactual_figure(report):
+    """Draw flip rates and score changes per pair of source and twin groups.
+
+    Parameters
+    ----------
+    report : pandas.DataFrame
+        A :func:`fairsynth.metrics.counterfactual_report`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> report = pd.DataFrame(
+    ...     {"n_twins": [2, 2, 4], "flip_rate": [0.5, 0.0, 0.25],
+    ...      "score_change": [0.4, 0.1, 0.25]},
+    ...     index=pd.MultiIndex.from_tuples(
+    ...         [("F", "M"), ("M", "F"), ("all", "all")],
+    ...         names=["source_group", "twin_group"]),
+    ... )
+    >>> figure = counterfactual_figure(report)
+    >>> [label.get_text() for label in figure.axes[0].get_yticklabels()]
+    ['F → M', 'M → F', 'all']
+    """
+    table = report[["flip_rate", "score_change"]].rename(
+        columns={"flip_rate": "decisions that change", "score_change": "score change"}
+    )
+    table.index = [
+        source if source == twin == "all" else f"{source} → {twin}"
+        for source, twin in report.index
+    ]
+    fig = Figure(figsize=(8, max(len(table), 2) * 0.5 + 1.5), layout="constrained")
+    ax = fig.subplots()
+    _bar_panel(ax, table, "From each row to its twin", "share of rows (score: mean)")
+    ax.legend(loc="lower right")
+    return fig
+
+
 def tradeoff_figure(points, attributes):
     """Accuracy against demographic-parity difference, one panel per attribute.
 

@@ -5,6 +5,7 @@ import pandas as pd
 from ..metrics import association_difference, group_report, quality_report
 from ._figures import (
     association_figure,
+    counterfactual_figure,
     distributions_figure,
     loss_figure,
     rates_figure,
@@ -171,4 +172,38 @@ def training_section(history):
         "and the fairness adversary's, which trains when lambda_fair > 0 and "
         "keep_real=False. A part that was off is marked (off).",
         figures={"training_losses": loss_figure(history)},
+    )
+
+
+def counterfactual_section(report):
+    """Show how often a model's decision follows the group: its counterfactual audit.
+
+    Parameters
+    ----------
+    report : pandas.DataFrame
+        A :func:`fairsynth.metrics.counterfactual_report`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> report = pd.DataFrame(
+    ...     {"n_twins": [2, 2, 4], "flip_rate": [0.5, 0.0, 0.25],
+    ...      "score_change": [0.4, 0.1, 0.25]},
+    ...     index=pd.MultiIndex.from_tuples(
+    ...         [("F", "M"), ("M", "F"), ("all", "all")],
+    ...         names=["source_group", "twin_group"]),
+    ... )
+    >>> section = counterfactual_section(report)
+    >>> list(section.tables), list(section.figures)
+    (['Flip rates and score changes'], ['counterfactual_flips'])
+    """
+    return Section(
+        "Counterfactual audit",
+        "Each real row against its twin in every other group: the same row as the "
+        "generator sees it, with the group changed and what follows from it. The "
+        "flip rate is the share of the classifier's decisions that change; the "
+        "score change, the mean change of its predicted probabilities. 0 means "
+        "that no decision depends on the group, through any column.",
+        tables={"Flip rates and score changes": report.round(4)},
+        figures={"counterfactual_flips": counterfactual_figure(report)},
     )

@@ -1,7 +1,13 @@
 import contextlib
 import io
 
+import joblib
+import pandas as pd
 import pytest
+from sklearn.compose import make_column_selector, make_column_transformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
 from threadpoolctl import threadpool_limits
 
 from fairsynth.cli import main
@@ -43,3 +49,18 @@ def data_dir(tmp_path_factory, table):
     (folder / "resample.out").write_text(printed.getvalue())
     assert code == 0
     return folder
+
+
+@pytest.fixture(scope="session")
+def classifier_path(data_dir):
+    """A Pipeline fitted on data.csv's columns (the group included), pickled."""
+    table = pd.read_csv(data_dir / "data.csv")
+    encode = make_column_transformer(
+        (OneHotEncoder(), make_column_selector(dtype_exclude="number")),
+        remainder="passthrough",
+    )
+    model = make_pipeline(encode, LogisticRegression(max_iter=1000))
+    model.fit(table.drop(columns="label"), table["label"])
+    path = data_dir / "classifier.joblib"
+    joblib.dump(model, path)
+    return path

@@ -77,6 +77,20 @@ def test_audit_with_predictions_reports_model_rates(data_dir, table, capsys):
     assert "selection_rate" in out and "tpr" in out
 
 
+def test_audit_prints_a_classifiers_flip_rates(data_dir, classifier_path, capsys):
+    code, out, err = run(
+        capsys, "audit", data_dir / "data.csv", "--target", "label",
+        "--sensitive", "group", "--model", data_dir / "model.zip",
+        "--classifier", classifier_path, "--trust-classifier",
+    )  # fmt: skip
+    assert code == 0, err
+    section = out.split("== counterfactual twins (300 twins) ==")[1]
+    assert "flip_rate" in section and "score_change" in section
+    # The classifier reads the group itself, so some decisions follow it.
+    overall = float(section.strip().splitlines()[-1].split()[-2])
+    assert 0 < overall < 1
+
+
 def test_resample_writes_the_resampled_table(data_dir, table):
     written = pd.read_csv(data_dir / "resampled.csv")
     sampler = FairGANSampler.load(data_dir / "model.zip")
@@ -147,6 +161,22 @@ def test_report_writes_html_and_pngs(data_dir, capsys, tmp_path):
     for png in out.glob("*.png"):
         assert matplotlib.image.imread(png).ndim == 3
     assert "data:image/png;base64," in (out / "report.html").read_text()
+
+
+def test_report_adds_the_counterfactual_audit(
+    data_dir, classifier_path, capsys, tmp_path
+):
+    out = tmp_path / "report"
+    code, _, err = run(
+        capsys, "report", data_dir / "data.csv", data_dir / "resampled.csv",
+        "--target", "label", "--sensitive", "group", "--out", out,
+        "--model", data_dir / "model.zip",
+        "--classifier", classifier_path, "--trust-classifier",
+    )  # fmt: skip
+    assert code == 0, err
+    assert matplotlib.image.imread(out / "counterfactual_flips.png").ndim == 3
+    page = (out / "report.html").read_text()
+    assert "Counterfactual audit" in page and "flip_rate" in page
 
 
 def test_demo_quick_writes_its_report(tmp_path, capsys):

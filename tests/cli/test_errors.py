@@ -4,8 +4,10 @@ import signal
 import subprocess
 import sys
 
+import joblib
 import pandas as pd
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 from fairsynth._files import atomic_path
 from fairsynth.cli import main
@@ -123,6 +125,60 @@ def test_a_pickled_model_is_refused_unread(capsys, tmp_path):
     code, _, err = run(capsys, "sample", model, "-n", 5, "-o", out)
     assert_one_line_error(code, err, "not a saved model but a pickle")
     assert not out.exists()
+
+
+class _RunsCode:
+    """Unpickling this writes a file: proof that loading ran the file's code."""
+
+    def __init__(self, proof):
+        self.proof = proof
+
+    def __reduce__(self):
+        return (open, (str(self.proof), "w"))
+
+
+def audit_args(data_dir, *extra):
+    return [
+        "audit", data_dir / "data.csv", "--target", "label", "--sensitive", "group",
+        *extra,
+    ]  # fmt: skip
+
+
+def test_an_untrusted_classifier_is_refused_unread(capsys, data_dir, tmp_path):
+    classifier, proof = tmp_path / "classifier.pkl", tmp_path / "ran"
+    classifier.write_bytes(pickle.dumps(_RunsCode(proof)))
+    code, _, err = run(
+        capsys, *audit_args(data_dir, "--model", data_dir / "model.zip",
+                            "--classifier", classifier),
+    )  # fmt: skip
+    assert_one_line_error(code, err, "pass --trust-classifier")
+    assert not proof.exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "phrase"),
+    [
+        (
+            ["--classifier", "c.joblib", "--trust-classifier"],
+            "--classifier needs --model",
+        ),
+        (["--model", "model.zip"], "pass --classifier too"),
+    ],
+)
+def test_flip_rates_need_a_classifier_and_a_sampler(capsys, data_dir, extra, phrase):
+    extra = [data_dir / e if e.endswith((".zip", ".joblib")) else e for e in extra]
+    code, _, err = run(capsys, *audit_args(data_dir, *extra))
+    assert_one_line_error(code, err, phrase)
+
+
+def test_a_classifier_that_cannot_read_the_table(capsys, data_dir, tmp_path):
+    path = tmp_path / "narrow.joblib"
+    joblib.dump(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), path)
+    code, _, err = run(
+        capsys, *audit_args(data_dir, "--model", data_dir / "model.zip",
+                            "--classifier", path, "--trust-classifier"),
+    )  # fmt: skip
+    assert_one_line_error(code, err, "could not predict the rows of the table")
 
 
 def test_unwritable_output(capsys, data_dir, tmp_path):
