@@ -136,6 +136,11 @@ class CounterfactualTwins:
                 "method='condition'."
             )
         index, features, tokens, group_ids, class_codes = self._read_rows(X, y)
+        if not index.is_unique:
+            raise ValueError(
+                "X's index has repeated labels, so the twins' index could not name "
+                "their rows; call X.reset_index(drop=True) first."
+            )
         sources, twin_groups = self._twin_pairs(group_ids, groups)
         self._check_twin_cells(twin_groups, class_codes[sources])
         codes = self._cell_codes(group_ids[sources], class_codes[sources])
@@ -207,7 +212,7 @@ class CounterfactualTwins:
 
     def _read_rows(self, X, y):
         """X's index, features and tokens, and its rows' group and class codes."""
-        frame, index = self._twin_sources(X)
+        frame, index = self._checked_frame(X)
         group_ids = self._source_groups(frame)
         features = self._features(frame)
         tokens = self.tokenizer_.transform(features)
@@ -219,22 +224,17 @@ class CounterfactualTwins:
             self._source_classes(y, tokens, group_ids),
         )
 
-    def _twin_sources(self, X):
-        """X as a frame with fit's columns, and the index the twins refer to."""
+    def _checked_frame(self, X):
+        """X as a frame with fit's columns, and the index that names its rows."""
         frame, _ = as_frame(X)
         missing = [name for name in self.sensitive_ if name not in frame.columns]
         if missing:
             raise ValueError(
                 f"X lacks the sensitive column(s) {missing}, which say each row's "
-                "group; counterfactuals needs them."
+                "group and cell; pass X with them."
             )
         validate_data(self, X=frame, skip_check_array=True, reset=False)
         index = frame.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(X))
-        if not index.is_unique:
-            raise ValueError(
-                "X's index has repeated labels, so the twins' index could not name "
-                "their rows; call X.reset_index(drop=True) first."
-            )
         return frame.reset_index(drop=True), index
 
     def _source_groups(self, frame):
