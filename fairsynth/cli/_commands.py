@@ -17,6 +17,7 @@ from ._io import (
     save_model,
     write_table,
 )
+from ._origin import ORIGIN_COLUMN, row_origins
 from ._signals import raise_if_interrupted
 
 SAMPLE_CHUNK = 10_000
@@ -199,6 +200,11 @@ def resample(args):
     if args.save_model:
         check_output(args.save_model, force=args.force, inputs=[args.data])
     frame = load_labelled(args.data, args.target, args.sensitive)
+    if args.mark_origin and ORIGIN_COLUMN in frame.columns:
+        raise CLIError(
+            f"{args.data}: already has a {ORIGIN_COLUMN} column, which "
+            "--mark-origin would write; rename it, or leave out --mark-origin."
+        )
     frame = drop_columns(frame, args, args.data)
     X, y = frame.drop(columns=args.target), frame[args.target]
     sampler = make_sampler(args, args.sensitive)
@@ -208,7 +214,10 @@ def resample(args):
     say(f"Fitting FairGANSampler on {len(frame)} rows ({epochs})")
     X_res, y_res = fit_resample(sampler, X, y)
     position = list(frame.columns).index(args.target)
-    write_table(with_target(X_res, y_res, args.target, position), args.output)
+    table = with_target(X_res, y_res, args.target, position)
+    if args.mark_origin:
+        table[ORIGIN_COLUMN] = sampler.row_origin_
+    write_table(table, args.output)
     say(sampler.cell_counts_.to_string(index=False))
     say(
         f"Wrote {len(X_res)} rows ({added_rows(sampler.cell_counts_)}) to {args.output}"
@@ -274,12 +283,20 @@ def report(args):
 
     check_report_dir(args.out, force=args.force)
     real = load_labelled(args.real, args.target, args.sensitive)
-    synthetic = load_labelled(args.synthetic, args.target, args.sensitive)
-    check_same_columns(synthetic, args.synthetic, real, args.real)
+    table = load_labelled(args.synthetic, args.target, args.sensitive)
+    check_same_columns(
+        table.drop(columns=ORIGIN_COLUMN, errors="ignore"),
+        args.synthetic,
+        real,
+        args.real,
+    )
+    origin = row_origins(real, table)
+    table = table.drop(columns=ORIGIN_COLUMN, errors="ignore")[real.columns]
+    generated = table[origin == "generated"].reset_index(drop=True)
     pos_label = positive_label(real, args.target, args.pos_label)
     series = {
         "real": (real[args.target], None, real),
-        "generated": (synthetic[args.target], None, synthetic),
+        "resampled": (table[args.target], None, table),
     }
     sections = [
         rates_section(
@@ -290,20 +307,31 @@ def report(args):
             title="Share of positive labels per group",
             pos_label=pos_label,
         ),
-        fidelity_section(real, synthetic, random_state=args.seed),
     ]
+    if len(generated):
+        sections.append(fidelity_section(real, generated, random_state=args.seed))
     sampler = load_model(args.model) if args.model else None
     flips = counterfactual_audit(args, sampler, real)
     if sampler is not None:
         sections.append(training_section(sampler.net_.history))
     if flips is not None:
         sections.append(counterfactual_section(flips))
+    counts = {
+        kind: int((origin == kind).sum()) for kind in ("real", "copied", "generated")
+    }
+    say(
+        f"{args.synthetic}: {counts['real']} real rows, {counts['copied']} copies of "
+        f"real rows, {counts['generated']} generated rows"
+    )
     path = write_report(
         args.out,
         "fairsynth report",
         sections,
         force=args.force,
-        intro=f"Real: {args.real}. Generated: {args.synthetic}.",
+        intro=f"Real: {args.real}. Resampled: {args.synthetic}, with "
+        f"{counts['real']} real rows, {counts['copied']} copies of real rows and "
+        f"{counts['generated']} generated rows; the generated rows alone are "
+        "compared with the real ones.",
     )
     say(f"Wrote the report to {path}")
 

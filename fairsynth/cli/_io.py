@@ -51,7 +51,9 @@ def read_table(path):
         frame = pd.read_parquet(path)
     else:
         try:
-            frame = pd.read_csv(path)
+            # pandas' default parser can miss a float by its last bit; real rows
+            # must come back from a resampled file exactly as they were read.
+            frame = pd.read_csv(path, float_precision="round_trip")
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as err:
             raise CLIError(f"{path}: cannot read it as CSV ({err}).") from err
     if frame.empty:

@@ -177,6 +177,11 @@ def _resample_parser(subparsers):
         metavar="PATH",
         help="save the fitted sampler as a model file, for `fairsynth sample`",
     )
+    parser.add_argument(
+        "--mark-origin",
+        action="store_true",
+        help="add a column row_origin: real, copied or generated, for each row",
+    )
     _add_training(parser)
     _add_output(parser)
 
@@ -281,7 +286,12 @@ def _other_parsers(subparsers):
 
     parser = _add_command(subparsers, "report", commands.report)
     parser.add_argument("real", metavar="REAL", help="the real table")
-    parser.add_argument("synthetic", metavar="SYNTHETIC", help="the generated table")
+    parser.add_argument(
+        "synthetic",
+        metavar="SYNTHETIC",
+        help="a generated or resampled table; its generated rows are scored (told "
+        "by a row_origin column, or else by leading rows equal to REAL)",
+    )
     _add_labels(parser)
     parser.add_argument(
         "--model",

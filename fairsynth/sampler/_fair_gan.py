@@ -195,6 +195,10 @@ class FairGANSampler(
     resample_cell_counts_ : pandas.DataFrame
         ``cell_counts_`` of the last :meth:`resample`, which leaves the fitted
         ones as they are. Set by ``resample`` only.
+    row_origin_ : ndarray of str
+        Where each row of the last table :meth:`fit_resample` or
+        :meth:`resample` returned comes from: ``"real"``, ``"copied"`` (a copy
+        of a real row) or ``"generated"``. Not set by :meth:`fit` alone.
     classes_ : ndarray
         Class labels.
     groups_ : list
@@ -457,22 +461,30 @@ class FairGANSampler(
         work._fit_ranker(frame, cell_ids)
         resampled = work._resample(frame, labels, cell_ids)
         self.resample_cell_counts_ = work.cell_counts_
+        self.row_origin_ = work.row_origin_
         return resampled
 
     def _resample(self, frame, labels, cell_ids):
         """Return the real rows (unless ``keep_real=False``), copies, then generated."""
         if self._labels_fairly():
-            return self._restore(*self._fair_table(frame, cell_ids))
+            new_frame, new_labels = self._fair_table(frame, cell_ids)
+            self.row_origin_ = np.full(len(new_frame), "generated", dtype=object)
+            return self._restore(new_frame, new_labels)
         copied = self._copied_cells()
         new_frame, new_labels = self._generate(
             self._added_cells() - copied, focus=self._added_rows_focus()
         )
+        parts = {"generated": len(new_frame)}
         if self.keep_real:
             copies = self._copy_rows(frame, cell_ids, copied)
             new_frame = pd.concat(
                 [frame, frame.iloc[copies], new_frame], ignore_index=True
             )
             new_labels = np.concatenate([labels, labels[copies], new_labels])
+            parts = {"real": len(frame), "copied": len(copies), **parts}
+        self.row_origin_ = np.repeat(
+            np.array(list(parts), dtype=object), list(parts.values())
+        )
         return self._restore(new_frame, new_labels)
 
     def sample(self, n_samples, *, groups=None, y=None):

@@ -1,12 +1,16 @@
+import re
 import subprocess
 import sys
 
 import matplotlib.image
+import numpy as np
 import pandas as pd
 import pytest
 
 from fairsynth import FairGANSampler
 from fairsynth.cli import main
+from fairsynth.cli._origin import row_origins
+from fairsynth.report import quality_table
 
 COMMANDS = ["demo", "audit", "resample", "sample", "report"]
 
@@ -107,6 +111,7 @@ def test_resample_writes_the_resampled_table(data_dir, table):
     pd.testing.assert_frame_equal(
         written.iloc[: len(table)],
         pd.read_csv(data_dir / "data.csv"),
+        check_exact=True,
     )
 
 
@@ -161,6 +166,49 @@ def test_report_writes_html_and_pngs(data_dir, capsys, tmp_path):
     for png in out.glob("*.png"):
         assert matplotlib.image.imread(png).ndim == 3
     assert "data:image/png;base64," in (out / "report.html").read_text()
+
+
+def quality_in_report(page):
+    """The report's fidelity table, as {label: value}."""
+    rows = re.findall(r"<th>([^<]+)</th>\s*<td>([-0-9.]+)</td>", page)
+    return {label: float(value) for label, value in rows}
+
+
+def test_report_scores_the_generated_rows_alone(data_dir, capsys, tmp_path):
+    # resampled.csv holds the real rows, then copies of some, then generated rows.
+    real = pd.read_csv(data_dir / "data.csv")
+    written = pd.read_csv(data_dir / "resampled.csv")
+    sampler = FairGANSampler.load(data_dir / "model.zip")
+    n_generated = int(sampler.cell_counts_["n_generated"].sum())
+    expected = quality_table(real, written.iloc[-n_generated:], random_state=0)
+    out = tmp_path / "report"
+    code, stdout, err = run(
+        capsys, "report", data_dir / "data.csv", data_dir / "resampled.csv",
+        "--target", "label", "--sensitive", "group", "--out", out,
+    )  # fmt: skip
+    assert code == 0, err
+    n_copied = len(written) - len(real) - n_generated
+    assert f"{len(real)} real rows, {n_copied} copies of real rows, " in stdout
+    reported = quality_in_report((out / "report.html").read_text())
+    for label, value in expected["value"].items():
+        assert reported[label] == pytest.approx(value, abs=0.01), label
+
+
+def test_mark_origin_names_every_row_as_the_report_infers_it(data_dir, tmp_path):
+    out = tmp_path / "marked.csv"
+    code = main(
+        [
+            "resample", str(data_dir / "data.csv"), "--target", "label",
+            "--sensitive", "group", "-o", str(out), "--epochs", "1", "--quiet",
+            "--copy-share", "0.5", "--mark-origin",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    real, marked = pd.read_csv(data_dir / "data.csv"), pd.read_csv(out)
+    assert set(marked["row_origin"]) == {"real", "copied", "generated"}
+    assert (marked["row_origin"].iloc[: len(real)] == "real").all()
+    inferred = row_origins(real, marked.drop(columns="row_origin"))
+    np.testing.assert_array_equal(inferred, marked["row_origin"].to_numpy())
 
 
 def test_report_adds_the_counterfactual_audit(

@@ -157,6 +157,11 @@ def test_copy_share_adds_copies_of_the_cells_real_rows(biased, share):
     real = pd.concat([X, y], axis=1).drop_duplicates()
     found = copies.merge(real, how="left", indicator=True)["_merge"]
     assert n_copied > 0 and (found == "both").all()
+    np.testing.assert_array_equal(
+        sampler.row_origin_,
+        ["real"] * len(X) + ["copied"] * n_copied
+        + ["generated"] * int(counts["n_generated"].sum()),
+    )  # fmt: skip
     grown = counts.loc[counts["n_copied"] > 0, ["group", "class"]]
     assert set(map(tuple, copies[["group", y.name]].to_numpy())) == set(
         map(tuple, grown.to_numpy())
@@ -217,7 +222,7 @@ def test_fully_generated_table_is_fair(biased):
     X, y = biased
     sampler = tiny_sampler(sensitive="group", keep_real=False)
     X_res, y_res = sampler.fit_resample(X, y)
-    assert len(X_res) == len(X)
+    assert len(X_res) == len(X) and (sampler.row_origin_ == "generated").all()
     # Each group keeps its size; the label rate is the overall one in every group.
     pd.testing.assert_series_equal(
         X_res["group"].value_counts().sort_index(),
