@@ -17,13 +17,15 @@ from ._io import (
     save_model,
     write_table,
 )
-from ._origin import ORIGIN_COLUMN, row_origins
+from ._origin import ORIGIN_COLUMN, row_origins, side_effects, warn_side_effects
 from ._signals import raise_if_interrupted
 
 SAMPLE_CHUNK = 10_000
 # audit warns about groups smaller than this: a handful of rows gives rates that
 # swing by tens of points, and the difference and ratio rows follow the extremes.
 SMALL_GROUP = 30
+# The columns whose shift resample prints, largest first.
+SHIFT_ROWS = 10
 
 
 def say(*parts):
@@ -222,6 +224,15 @@ def resample(args):
     say(
         f"Wrote {len(X_res)} rows ({added_rows(sampler.cell_counts_)}) to {args.output}"
     )
+    keys = [*args.sensitive, args.target]
+    shift = side_effects(frame, table, sampler.row_origin_, keys)
+    if shift is not None and len(shift):
+        say(
+            "Categorical columns of the generated rows against the real rows of "
+            "their cells (total variation of the shares, 0 = alike):"
+        )
+        say(shift.head(SHIFT_ROWS).round(3).to_string())
+        warn_side_effects(shift)
     if args.save_model:
         save_model(sampler, args.save_model)
         say(f"Saved the model to {args.save_model}")
@@ -277,6 +288,7 @@ def report(args):
         counterfactual_section,
         fidelity_section,
         rates_section,
+        shift_section,
         training_section,
         write_report,
     )
@@ -310,6 +322,10 @@ def report(args):
     ]
     if len(generated):
         sections.append(fidelity_section(real, generated, random_state=args.seed))
+        shift = side_effects(real, table, origin, [*args.sensitive, args.target])
+        if len(shift):
+            sections.append(shift_section(shift))
+            warn_side_effects(shift)
     sampler = load_model(args.model) if args.model else None
     flips = counterfactual_audit(args, sampler, real)
     if sampler is not None:

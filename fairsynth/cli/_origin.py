@@ -1,12 +1,19 @@
-"""Which rows of a resampled table are real, copies of real rows, or generated."""
+"""Which rows of a resampled table are real, copied or generated, and what changed."""
+
+import sys
 
 import numpy as np
 import pandas as pd
 
+from ..metrics import category_shift
 from ._io import CLIError
 
 ORIGIN_COLUMN = "row_origin"
 ORIGINS = ("real", "copied", "generated")
+# A categorical column whose shares in the generated rows are this far (total
+# variation) from those of the real rows of their cells gets a warning: a repair of
+# one attribute should not move the others.
+SHIFT_WARNING = 0.1
 
 
 def row_origins(real, table):
@@ -42,3 +49,37 @@ def row_origins(real, table):
 def _row_hashes(frame):
     """One hash per row, equal for rows with equal values (missing ones included)."""
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
+def side_effects(real, table, origin, keys):
+    """Score the generated rows' categories against real rows of their cells.
+
+    ``keys`` (the sensitive columns and the target) define the cells; see
+    :func:`fairsynth.metrics.category_shift`. None without generated rows.
+    """
+    generated = table[origin == "generated"]
+    if generated.empty:
+        return None
+    return category_shift(
+        real,
+        generated,
+        real_cells=_cell_keys(real, keys),
+        added_cells=_cell_keys(generated, keys),
+    )
+
+
+def warn_side_effects(shift):
+    """Warn about the columns that the generated rows shifted past SHIFT_WARNING."""
+    shifted = shift[shift > SHIFT_WARNING]
+    if len(shifted):
+        listed = ", ".join(f"{name} ({value:.2f})" for name, value in shifted.items())
+        print(
+            f"fairsynth: warning: the generated rows' {listed} differ from the real "
+            f"rows of their cells by more than {SHIFT_WARNING} (total variation of "
+            "the shares); compare them before you train on them.",
+            file=sys.stderr,
+        )
+
+
+def _cell_keys(frame, keys):
+    return frame[keys].astype(str).agg("|".join, axis=1).to_numpy()

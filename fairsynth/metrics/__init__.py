@@ -35,11 +35,13 @@ from ._quality import (
 )
 from ._report import group_report
 from ._scorers import fairness_refit, make_fairness_scorer, make_tradeoff_scorer
+from ._shift import category_shift
 from ._summary import quality_report
 
 __all__ = [
     "association_difference",
     "association_matrix",
+    "category_shift",
     "closer_to_training_share",
     "column_fidelity",
     "correlation_similarity",

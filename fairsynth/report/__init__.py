@@ -16,6 +16,7 @@ from ._sections import (
     quality_table,
     rate_panels,
     rates_section,
+    shift_section,
     training_section,
 )
 
@@ -33,6 +34,7 @@ __all__ = [
     "rates_figure",
     "rates_section",
     "report_files",
+    "shift_section",
     "tradeoff_figure",
     "training_section",
     "write_report",

@@ -207,3 +207,34 @@ def counterfactual_section(report):
         tables={"Flip rates and score changes": report.round(4)},
         figures={"counterfactual_flips": counterfactual_figure(report)},
     )
+
+
+def shift_section(shift):
+    """Show how far generated rows' categories stray from real rows of their cells.
+
+    Parameters
+    ----------
+    shift : pandas.Series
+        A :func:`fairsynth.metrics.category_shift`, one score per column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> section = shift_section(pd.Series({"sex": 0.31, "race": 0.02}))
+    >>> section.tables["Shift of each categorical column"].columns.tolist()
+    ['total variation']
+    """
+    return Section(
+        "What the generated rows change besides their cells",
+        "For each categorical column, how far its shares among the generated rows "
+        "are from those of the real rows of the same cells (group and label), as "
+        "the total variation distance: 0 when the generated rows take the values "
+        "real rows like them have, 1 when they share none. A repair of one "
+        "attribute that moves another (all generated rows of one sex, say) shows "
+        "here.",
+        tables={
+            "Shift of each categorical column": shift.round(4).to_frame(
+                "total variation"
+            )
+        },
+    )

@@ -9,7 +9,7 @@ import pytest
 
 from fairsynth import FairGANSampler
 from fairsynth.cli import main
-from fairsynth.cli._origin import row_origins
+from fairsynth.cli._origin import row_origins, warn_side_effects
 from fairsynth.report import quality_table
 
 COMMANDS = ["demo", "audit", "resample", "sample", "report"]
@@ -107,6 +107,9 @@ def test_resample_writes_the_resampled_table(data_dir, table):
         in (data_dir / "resample.out").read_text()
     )
     assert list(written.columns) == list(table.columns)
+    printed = (data_dir / "resample.out").read_text()
+    shift = printed.split("against the real rows of their cells")[1]
+    assert "cat_0" in shift and "cat_1" in shift
     # Real rows come first, unchanged.
     pd.testing.assert_frame_equal(
         written.iloc[: len(table)],
@@ -189,9 +192,18 @@ def test_report_scores_the_generated_rows_alone(data_dir, capsys, tmp_path):
     assert code == 0, err
     n_copied = len(written) - len(real) - n_generated
     assert f"{len(real)} real rows, {n_copied} copies of real rows, " in stdout
-    reported = quality_in_report((out / "report.html").read_text())
+    page = (out / "report.html").read_text()
+    assert "What the generated rows change besides their cells" in page
+    reported = quality_in_report(page)
     for label, value in expected["value"].items():
         assert reported[label] == pytest.approx(value, abs=0.01), label
+
+
+def test_a_column_the_generated_rows_shift_is_named(capsys):
+    warn_side_effects(pd.Series({"sex": 0.35, "race": 0.02}))
+    err = capsys.readouterr().err
+    assert "warning: the generated rows' sex (0.35) differ" in err
+    assert "race" not in err
 
 
 def test_mark_origin_names_every_row_as_the_report_infers_it(data_dir, tmp_path):
