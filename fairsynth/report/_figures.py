@@ -14,6 +14,9 @@ from ..metrics._quality import category_labels, is_numeric
 # Colour-blind safe (Okabe-Ito) colours, in the order the series are drawn.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9"]
 MAX_CATEGORIES = 8
+# Numbers with at most this many distinct values (a 0/1 flag, a count) are drawn as
+# bars: a density would spread them over values they never take.
+FEW_VALUES = 10
 LOSS_PANELS = {
     "Likelihood": {"train_loss": "training rows", "valid_loss": "validation rows"},
     "Critic": {"critic_loss": "critic loss"},
@@ -114,13 +117,17 @@ def counterfactual_figure(report):
 
 
 def tradeoff_figure(points, attributes):
-    """Accuracy against demographic-parity difference, one panel per attribute.
+    """Accuracy against the fairness differences, one panel per attribute.
+
+    A second row of panels shows the equalized-odds difference when ``points``
+    has it: a resampling that closes the demographic-parity gap can open that one.
 
     Parameters
     ----------
     points : pandas.DataFrame
         One row per trained model, indexed by its name, with an ``accuracy``
-        column and a ``dp_difference[<attribute>]`` column per attribute.
+        column and a ``dp_difference[<attribute>]`` column per attribute, and
+        optionally ``eo_difference[<attribute>]`` columns.
     attributes : list of str
         The sensitive attributes.
 
@@ -128,30 +135,37 @@ def tradeoff_figure(points, attributes):
     --------
     >>> import pandas as pd
     >>> points = pd.DataFrame(
-    ...     {"accuracy": [0.85, 0.83], "dp_difference[sex]": [0.17, 0.06]},
+    ...     {"accuracy": [0.85, 0.83], "dp_difference[sex]": [0.17, 0.06],
+    ...      "eo_difference[sex]": [0.07, 0.21]},
     ...     index=["no resampling", "parity"],
     ... )
     >>> [ax.get_title() for ax in tradeoff_figure(points, ["sex"]).axes]
-    ['sex']
+    ['sex', 'sex']
     """
-    fig = Figure(figsize=(5 * len(attributes), 4.2), layout="constrained")
-    axes = fig.subplots(1, len(attributes), squeeze=False)[0]
-    for ax, attribute in zip(axes, attributes, strict=True):
-        x = points[f"dp_difference[{attribute}]"].to_numpy(dtype=float)
-        y = points["accuracy"].to_numpy(dtype=float)
-        for k, name in enumerate(points.index):
-            ax.scatter(x[k], y[k], s=60, color=PALETTE[k % len(PALETTE)], zorder=3)
-            ax.annotate(
-                str(name), (x[k], y[k]), xytext=(5, 5), textcoords="offset points"
-            )
-        ax.set_title(f"{attribute}")
-        ax.set_xlabel("demographic-parity difference (lower is fairer)")
-        ax.set_ylabel("accuracy on the test set")
-        ax.grid(alpha=0.3)
-        ax.margins(0.25)
-        ax.xaxis.set_major_locator(MaxNLocator(5))
+    kinds = {"dp_difference": "demographic-parity difference (lower is fairer)"}
+    if all(f"eo_difference[{a}]" in points for a in attributes):
+        kinds["eo_difference"] = "equalized-odds difference (lower is fairer)"
+    fig = Figure(figsize=(5 * len(attributes), 4.2 * len(kinds)), layout="constrained")
+    axes = fig.subplots(len(kinds), len(attributes), squeeze=False)
+    for row, (kind, xlabel) in zip(axes, kinds.items(), strict=True):
+        for ax, attribute in zip(row, attributes, strict=True):
+            _tradeoff_panel(ax, points, f"{kind}[{attribute}]", xlabel)
+            ax.set_title(f"{attribute}")
     fig.suptitle("Accuracy / fairness trade-off")
     return fig
+
+
+def _tradeoff_panel(ax, points, column, xlabel):
+    x = points[column].to_numpy(dtype=float)
+    y = points["accuracy"].to_numpy(dtype=float)
+    for k, name in enumerate(points.index):
+        ax.scatter(x[k], y[k], s=60, color=PALETTE[k % len(PALETTE)], zorder=3)
+        ax.annotate(str(name), (x[k], y[k]), xytext=(5, 5), textcoords="offset points")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("accuracy on the test set")
+    ax.grid(alpha=0.3)
+    ax.margins(0.25)
+    ax.xaxis.set_major_locator(MaxNLocator(5))
 
 
 def _numeric_panel(ax, real, synthetic):
@@ -215,7 +229,7 @@ def distributions_figure(real, synthetic):
     fig = Figure(figsize=(12, 2.8 * n_rows + 0.8), layout="constrained")
     axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
     for ax, name in zip(axes, real.columns, strict=False):
-        if is_numeric(real[name]):
+        if is_numeric(real[name]) and real[name].nunique() > FEW_VALUES:
             _numeric_panel(ax, real[name], synthetic[name])
         else:
             _categorical_panel(ax, real[name], synthetic[name])

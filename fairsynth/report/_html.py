@@ -26,7 +26,8 @@ figcaption, .note { color: #555; font-size: 0.9em; }
 class Section:
     """A heading, some text, then tables and figures.
 
-    ``figures`` maps a file stem (``"selection_rates"``) to a matplotlib figure;
+    ``figures`` maps a file stem (``"selection_rates"``) to a matplotlib figure,
+    and ``captions`` a stem to the sentence that says what its figure shows;
     ``tables`` maps a caption to a DataFrame.
 
     Examples
@@ -43,6 +44,7 @@ class Section:
     text: str = ""
     tables: dict = field(default_factory=dict)
     figures: dict = field(default_factory=dict)
+    captions: dict = field(default_factory=dict)
 
 
 def png_bytes(figure):
@@ -57,12 +59,12 @@ def _table_html(caption, table):
     return f"<h3>{html.escape(caption)}</h3>\n{body}"
 
 
-def _figure_html(stem, data):
+def _figure_html(stem, data, caption):
     encoded = base64.b64encode(data).decode("ascii")
+    text = html.escape(caption or stem)
     return (
-        f'<figure><img alt="{html.escape(stem)}" '
-        f'src="data:image/png;base64,{encoded}">'
-        f"<figcaption>{html.escape(stem)}.png</figcaption></figure>"
+        f'<figure><img alt="{text}" src="data:image/png;base64,{encoded}">'
+        f"<figcaption>{text} ({html.escape(stem)}.png)</figcaption></figure>"
     )
 
 
@@ -71,7 +73,10 @@ def _section_html(section, images):
     if section.text:
         parts.append(f'<p class="note">{html.escape(section.text)}</p>')
     parts += [_table_html(c, t) for c, t in section.tables.items()]
-    parts += [_figure_html(stem, images[stem]) for stem in section.figures]
+    parts += [
+        _figure_html(stem, images[stem], section.captions.get(stem))
+        for stem in section.figures
+    ]
     return "\n".join(parts)
 
 

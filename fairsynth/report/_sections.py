@@ -105,7 +105,11 @@ def rates_section(heading, stem, series, sensitive, *, title, text="", pos_label
         else "base rate (share of rows with the positive label)"
     )
     figure = rates_figure(panels, title=title, xlabel=xlabel)
-    return Section(heading, text, figures={stem: figure})
+    caption = (
+        f"{title}: one bar per group and per table or model, for each sensitive "
+        "column and their intersection."
+    )
+    return Section(heading, text, figures={stem: figure}, captions={stem: caption})
 
 
 def quality_table(real, generated, *, random_state=None):
@@ -148,6 +152,15 @@ def fidelity_section(real, generated, *, random_state=None):
             "distributions": distributions_figure(real, generated),
             "association_difference": association_figure(delta),
         },
+        captions={
+            "distributions": "Each column in all real rows (filled) and in the "
+            "generated rows (line). The generated rows come from the cells they "
+            "were added to, so a column tied to the group or the label can differ "
+            "for that reason alone; numbers with few values are drawn as bars.",
+            "association_difference": "How much each pair of columns is more or "
+            "less associated in the generated rows than in the real rows (0 = the "
+            "same).",
+        },
     )
 
 
@@ -172,6 +185,7 @@ def training_section(history):
         "and the fairness adversary's, which trains when lambda_fair > 0 and "
         "keep_real=False. A part that was off is marked (off).",
         figures={"training_losses": loss_figure(history)},
+        captions={"training_losses": "The sampler's losses, epoch by epoch."},
     )
 
 
@@ -206,6 +220,11 @@ def counterfactual_section(report):
         "that no decision depends on the group, through any column.",
         tables={"Flip rates and score changes": report.round(4)},
         figures={"counterfactual_flips": counterfactual_figure(report)},
+        captions={
+            "counterfactual_flips": "For rows of each group and their twins in "
+            "another: the share of the classifier's decisions that change, and the "
+            "mean change of its predicted probability."
+        },
     )
 
 

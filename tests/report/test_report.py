@@ -81,6 +81,45 @@ def test_other_figures_have_titles_and_labels(tables):
     assert len(axes_with_content(figures[1])) == real.shape[1]
 
 
+def test_few_valued_numbers_are_drawn_as_bars(tables):
+    real, synthetic = tables
+    real = real.assign(flag=(real["num_0"] > 0).astype(int))
+    synthetic = synthetic.assign(flag=(synthetic["num_0"] > 0).astype(int))
+    figure = distributions_figure(real, synthetic)
+    flag = next(ax for ax in figure.axes if ax.get_title() == "flag")
+    assert [label.get_text() for label in flag.get_yticklabels()] in (
+        ["0", "1"],
+        ["1", "0"],
+    )
+    assert flag.get_xlabel() == "share of rows"
+
+
+def test_the_tradeoff_shows_equalized_odds_when_it_is_there():
+    points = pd.DataFrame(
+        {"accuracy": [0.8, 0.7], "dp_difference[g]": [0.3, 0.1],
+         "eo_difference[g]": [0.1, 0.3]},
+        index=["no resampling", "parity"],
+    )  # fmt: skip
+    xlabels = [ax.get_xlabel() for ax in tradeoff_figure(points, ["g"]).axes]
+    assert xlabels == [
+        "demographic-parity difference (lower is fairer)",
+        "equalized-odds difference (lower is fairer)",
+    ]
+
+
+def test_figures_carry_their_captions(tables, tmp_path):
+    real, synthetic = tables
+    section = Section(
+        "Figures",
+        figures={"distributions": distributions_figure(real, synthetic)},
+        captions={"distributions": "Each column, real against generated."},
+    )
+    text = write_report(tmp_path / "out", "Captions", [section]).read_text()
+    assert (
+        "<figcaption>Each column, real against generated. (distributions.png)" in text
+    )
+
+
 def test_write_report_is_self_contained(tables, tmp_path):
     real, synthetic = tables
     sections = [
