@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._cells import bin_columns, parse_strategy
 from ._io import (
     CLIError,
     check_columns,
@@ -13,6 +14,7 @@ from ._io import (
     check_table_output,
     load_classifier,
     load_model,
+    match_value,
     read_table,
     save_model,
     write_table,
@@ -31,16 +33,6 @@ SHIFT_ROWS = 10
 def say(*parts):
     """Print results to stdout at once, so that they interleave with progress bars."""
     print(*parts, flush=True)
-
-
-def match_value(text, values, what):
-    """Return the element of ``values`` that a command-line string names."""
-    for value in values:
-        if str(value) == text:
-            return value
-    raise CLIError(
-        f"{text!r} is not {what}; choose one of {', '.join(map(str, values))}."
-    )
 
 
 def load_labelled(path, target, sensitive, extra=()):
@@ -136,13 +128,13 @@ def warn_small_groups(sizes):
         )
 
 
-def make_sampler(args, sensitive):
+def make_sampler(args, sensitive, strategy):
     """Build a FairGANSampler from the command-line options."""
     from ..sampler import FairGANSampler
 
     return FairGANSampler(
         sensitive=sensitive,
-        sampling_strategy=args.strategy,
+        sampling_strategy=strategy,
         parity_strength=args.parity_strength,
         boundary_focus=args.boundary_focus,
         copy_share=args.copy_share,
@@ -207,9 +199,10 @@ def resample(args):
             f"{args.data}: already has a {ORIGIN_COLUMN} column, which "
             "--mark-origin would write; rename it, or leave out --mark-origin."
         )
-    frame = drop_columns(frame, args, args.data)
+    frame = bin_columns(drop_columns(frame, args, args.data), args.bins, args.data)
+    strategy = parse_strategy(args.strategy, frame, args.sensitive, args.target)
     X, y = frame.drop(columns=args.target), frame[args.target]
-    sampler = make_sampler(args, args.sensitive)
+    sampler = make_sampler(args, args.sensitive, strategy)
     epochs = (
         "default training" if args.epochs is None else f"at most {args.epochs} epochs"
     )

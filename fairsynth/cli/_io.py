@@ -169,3 +169,13 @@ def load_classifier(path, *, trusted):
             "save a fitted classifier or Pipeline with joblib.dump."
         )
     return classifier
+
+
+def match_value(text, values, what):
+    """Return the element of ``values`` that a command-line string names."""
+    for value in values:
+        if str(value) == text:
+            return value
+    raise CLIError(
+        f"{text!r} is not {what}; choose one of {', '.join(map(str, values))}."
+    )

@@ -194,9 +194,18 @@ def _focus(text):
 def _add_sampler_options(parser):
     parser.add_argument(
         "--strategy",
-        choices=["parity", "balance", "auto"],
         default="auto",
-        help="which cells grow (default: auto)",
+        metavar="S",
+        help="which cells grow: auto, parity or balance; or rows per cell, inline "
+        "as GROUP:CLASS=N,... or a CSV file with the sensitive columns, the target "
+        "and n_rows (cells left out keep their rows; default: auto)",
+    )
+    parser.add_argument(
+        "--bins",
+        action="append",
+        metavar="COL=K",
+        help="cut a numeric column (such as an age used as a sensitive column) into "
+        "K quantile bands before training (repeatable)",
     )
     parser.add_argument(
         "--keep-real",

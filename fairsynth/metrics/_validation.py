@@ -45,7 +45,8 @@ MISSING_SENSITIVE = (
 )
 POS_LABEL_NEEDED = (
     "Cannot infer the positive label from the classes {classes}; pass pos_label=... "
-    "(labels in {{0, 1}}, {{-1, 1}} or exactly two classes need none)."
+    "(--pos-label on the command line; labels in {{0, 1}}, {{-1, 1}} or exactly "
+    "two classes need none)."
 )
 POS_LABEL_ABSENT = "pos_label={pos_label!r} is not among the labels {classes}."
 BAD_SAMPLE_WEIGHT = (

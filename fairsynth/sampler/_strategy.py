@@ -177,5 +177,6 @@ def check_learnable(counts, needed, group_keys, classes):
             f"{len(small)} cell(s) must grow but have fewer than the {MIN_CELL_SIZE} "
             f"real rows needed to learn them: {'; '.join(small)}. Merge each such "
             "group with a similar one (or bin the sensitive column more coarsely), "
-            "or pass a dict sampling_strategy that leaves these cells as they are."
+            "or pass a dict sampling_strategy that leaves these cells as they are "
+            "(on the command line, --strategy GROUP:CLASS=N for the cells to grow)."
         )

@@ -137,7 +137,8 @@ def check_sensitive_values(frame, sensitive):
             raise ValueError(
                 f"The sensitive column {name!r} has {n_values} distinct values, more "
                 f"than the {MAX_GROUPS_PER_COLUMN} groups FairGANSampler supports. "
-                "Bin it into a few bands first, e.g. pd.cut(X[col], bins=4)."
+                "Bin it into a few bands first, e.g. pd.qcut(X[col], 4) (on the "
+                "command line, --bins COL=4)."
             )
         if n_values < 2:
             raise ValueError(

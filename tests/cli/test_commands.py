@@ -118,6 +118,46 @@ def test_resample_writes_the_resampled_table(data_dir, table):
     )
 
 
+@pytest.mark.parametrize("form", ["inline", "file"])
+def test_resample_grows_the_cells_a_strategy_names(data_dir, table, tmp_path, form):
+    strategy = "g0:1=80"
+    if form == "file":
+        strategy = tmp_path / "cells.csv"
+        pd.DataFrame({"group": ["g0"], "label": [1], "n_rows": [80]}).to_csv(
+            strategy, index=False
+        )
+    out = tmp_path / "grown.csv"
+    code = main(
+        [
+            "resample", str(data_dir / "data.csv"), "--target", "label",
+            "--sensitive", "group", "-o", str(out), "--epochs", "1", "--quiet",
+            "--strategy", str(strategy),
+        ]
+    )  # fmt: skip
+    assert code == 0
+    sizes = pd.read_csv(out).groupby(["group", "label"]).size()
+    before = table.groupby(["group", "label"], observed=True).size()
+    assert sizes[("g0", 1)] == 80
+    assert sizes.drop(("g0", 1)).to_dict() == before.drop(("g0", 1)).to_dict()
+
+
+def test_bins_make_a_numeric_column_a_sensitive_one(table, tmp_path):
+    path, out = tmp_path / "ages.csv", tmp_path / "fair.csv"
+    rng = np.random.default_rng(0)
+    table.drop(columns="group").assign(age=rng.integers(18, 80, len(table))).to_csv(
+        path, index=False
+    )
+    code = main(
+        [
+            "resample", str(path), "--target", "label", "--sensitive", "age",
+            "--bins", "age=3", "-o", str(out), "--epochs", "1", "--quiet",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    bands = pd.read_csv(out)["age"]
+    assert bands.nunique() == 3 and bands.str.startswith("(").all()
+
+
 def test_resample_parquet_keeps_categories(data_dir, table, capsys, tmp_path):
     out = tmp_path / "fair.parquet"
     code, stdout, err = run(

@@ -98,10 +98,43 @@ def test_bad_group_and_label_values(capsys, data_dir, tmp_path):
 def test_bad_option_value_is_a_usage_error(capsys, data_dir, tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         main(
-            resample_args(data_dir / "data.csv", tmp_path / "o.csv", "--strategy", "x")
+            resample_args(
+                data_dir / "data.csv", tmp_path / "o.csv", "--parity-strength", "x"
+            )
         )
     assert exit_info.value.code == 2
-    assert "invalid choice: 'x'" in capsys.readouterr().err
+    assert "invalid float value: 'x'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("strategy", "phrase"),
+    [
+        ("x", "--strategy: cannot read 'x'; give a name (auto, parity, balance)"),
+        ("g0:1=abc", "cannot read 'g0:1=abc'"),
+        ("g9:1=200", "'g9' is not a group of 'group'; choose one of"),
+        ("g0:7=200", "'7' is not a class of 'label'"),
+        ("missing.csv", "--strategy missing.csv: no such file"),
+    ],
+)
+def test_bad_cell_strategies(capsys, data_dir, tmp_path, no_training, strategy, phrase):
+    args = resample_args(data_dir / "data.csv", tmp_path / "o.csv")
+    code, _, err = run(capsys, *args, "--strategy", strategy)
+    assert_one_line_error(code, err, phrase)
+
+
+@pytest.mark.parametrize(
+    ("item", "phrase"),
+    [
+        ("num_0", "write it as COLUMN=K, with K >= 2 bands"),
+        ("num_0=1", "write it as COLUMN=K"),
+        ("cat_0=3", "--bins cat_0: the column is not numeric"),
+        ("nope=3", "nope"),
+    ],
+)
+def test_bad_bins(capsys, data_dir, tmp_path, no_training, item, phrase):
+    args = resample_args(data_dir / "data.csv", tmp_path / "o.csv")
+    code, _, err = run(capsys, *args, "--bins", item)
+    assert_one_line_error(code, err, phrase)
 
 
 def test_sampler_errors_are_one_line(capsys, data_dir, tmp_path):
