@@ -58,6 +58,8 @@ BAD_BINS = "bins must be a positive integer; got {bins!r}."
 
 #: Added to every bin's share before renormalising, so that empty bins keep KL finite.
 SCORE_EPSILON = 1e-6
+#: How far outside [0, 1] a score may fall by rounding; it is clipped back.
+SCORE_ROUNDING = 1e-9
 
 
 def check_twin_inputs(X, X_twin):
@@ -400,8 +402,11 @@ def _check_scores(y_score, sensitive_features, bins):
     if not isinstance(bins, Integral) or bins < 1:
         raise ValueError(BAD_BINS.format(bins=bins))
     scores = np.asarray(y_score, dtype=float)
-    if scores.ndim != 1 or not np.all((scores >= 0) & (scores <= 1)):
+    # Probabilities summed from a mixture of models can miss [0, 1] by rounding.
+    slack = SCORE_ROUNDING
+    if scores.ndim != 1 or not np.all((scores >= -slack) & (scores <= 1 + slack)):
         raise ValueError(BAD_SCORES)
+    scores = np.clip(scores, 0.0, 1.0)
     if len(scores) != len(sensitive_features):
         raise ValueError(
             SCORE_LENGTH_MISMATCH.format(

@@ -302,6 +302,14 @@ def test_score_divergence_takes_the_worst_pair():
     assert value == pytest.approx(math.log(3) / 4, rel=1e-5)
 
 
+def test_scores_off_by_rounding_are_clipped():
+    # ExponentiatedGradient's probabilities, a weighted sum, can reach 1 + 2e-16.
+    groups = ["a", "b"]
+    exact = metrics.score_divergence([0.0, 1.0], sensitive_features=groups)
+    rounded = metrics.score_divergence([-1e-12, 1 + 2e-16], sensitive_features=groups)
+    assert rounded == exact
+
+
 def test_score_divergence_errors():
     groups = ["a", "b"]
     for scores in ([0.5, 1.5], [-0.1, 0.5], [np.nan, 0.5], [[0.4, 0.6], [0.5, 0.5]]):
