@@ -19,7 +19,13 @@ from ._io import (
     save_model,
     write_table,
 )
-from ._origin import ORIGIN_COLUMN, row_origins, side_effects, warn_side_effects
+from ._origin import (
+    ORIGIN_COLUMN,
+    ORIGINS,
+    row_origins,
+    side_effects,
+    warn_side_effects,
+)
 from ._signals import raise_if_interrupted
 
 SAMPLE_CHUNK = 10_000
@@ -277,14 +283,7 @@ def sample(args):
 
 def report(args):
     """Compare a generated table with a real one and write the HTML report."""
-    from ..report import (
-        counterfactual_section,
-        fidelity_section,
-        rates_section,
-        shift_section,
-        training_section,
-        write_report,
-    )
+    from ..report import write_report
 
     check_report_dir(args.out, force=args.force)
     real = load_labelled(args.real, args.target, args.sensitive)
@@ -297,12 +296,39 @@ def report(args):
     )
     origin = row_origins(real, table)
     table = table.drop(columns=ORIGIN_COLUMN, errors="ignore")[real.columns]
-    generated = table[origin == "generated"].reset_index(drop=True)
-    pos_label = positive_label(real, args.target, args.pos_label)
+    counts = {kind: int((origin == kind).sum()) for kind in ORIGINS}
+    say(
+        f"{args.synthetic}: {counts['real']} real rows, {counts['copied']} copies of "
+        f"real rows, {counts['generated']} generated rows"
+    )
+    path = write_report(
+        args.out,
+        "fairsynth report",
+        report_sections(args, real, table, origin),
+        force=args.force,
+        intro=f"Real: {args.real}. Resampled: {args.synthetic}, with "
+        f"{counts['real']} real rows, {counts['copied']} copies of real rows and "
+        f"{counts['generated']} generated rows; the generated rows alone are "
+        "compared with the real ones.",
+    )
+    say(f"Wrote the report to {path}")
+
+
+def report_sections(args, real, table, origin):
+    """Build the report's sections: rates, generated rows, training, flip rates."""
+    from ..report import (
+        counterfactual_section,
+        fidelity_section,
+        rates_section,
+        shift_section,
+        training_section,
+    )
+
     series = {
         "real": (real[args.target], None, real),
         "resampled": (table[args.target], None, table),
     }
+    pos_label = positive_label(real, args.target, args.pos_label)
     sections = [
         rates_section(
             "Group base rates",
@@ -313,6 +339,7 @@ def report(args):
             pos_label=pos_label,
         ),
     ]
+    generated = table[origin == "generated"].reset_index(drop=True)
     if len(generated):
         sections.append(fidelity_section(real, generated, random_state=args.seed))
         shift = side_effects(real, table, origin, [*args.sensitive, args.target])
@@ -325,24 +352,7 @@ def report(args):
         sections.append(training_section(sampler.net_.history))
     if flips is not None:
         sections.append(counterfactual_section(flips))
-    counts = {
-        kind: int((origin == kind).sum()) for kind in ("real", "copied", "generated")
-    }
-    say(
-        f"{args.synthetic}: {counts['real']} real rows, {counts['copied']} copies of "
-        f"real rows, {counts['generated']} generated rows"
-    )
-    path = write_report(
-        args.out,
-        "fairsynth report",
-        sections,
-        force=args.force,
-        intro=f"Real: {args.real}. Resampled: {args.synthetic}, with "
-        f"{counts['real']} real rows, {counts['copied']} copies of real rows and "
-        f"{counts['generated']} generated rows; the generated rows alone are "
-        "compared with the real ones.",
-    )
-    say(f"Wrote the report to {path}")
+    return sections
 
 
 def check_report_dir(out_dir, *, force):
