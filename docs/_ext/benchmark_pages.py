@@ -84,6 +84,13 @@ PAGES = {
         "settings, 3 folds) on Adult with ``memory=``, timed against one default "
         "fit, and the chosen setting on the test rows.",
     ),
+    "counterfactual": (
+        "Counterfactual twins",
+        "``benchmarks/bench_counterfactual.py``: group-blind models trained on real "
+        "rows plus counterfactual twins against parity resampling and the "
+        "group-blind baselines (accuracy, DP, DEO, bias amplification, score "
+        "divergence, flip rates), and the twins' minimality and realism.",
+    ),
     "adversarial": (
         "The adversarial classifier",
         "``benchmarks/bench_adversarial.py``: ``AdversarialFairClassifier`` against "

@@ -341,8 +341,11 @@ def report_sections(args, real, table, origin):
     ]
     generated = table[origin == "generated"].reset_index(drop=True)
     if len(generated):
-        sections.append(fidelity_section(real, generated, random_state=args.seed))
-        shift = side_effects(real, table, origin, [*args.sensitive, args.target])
+        keys = [*args.sensitive, args.target]
+        sections.append(
+            fidelity_section(real, generated, random_state=args.seed, keys=keys)
+        )
+        shift = side_effects(real, table, origin, keys)
         if len(shift):
             sections.append(shift_section(shift))
             warn_side_effects(shift)

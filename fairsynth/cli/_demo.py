@@ -214,7 +214,12 @@ def demo_sections(sampler, resampled, data, table, preds, seed):
                 "and equalized-odds (bottom) differences, per attribute."
             },
         ),
-        fidelity_section(X.assign(income=y), generated, random_state=seed),
+        fidelity_section(
+            X.assign(income=y),
+            generated,
+            random_state=seed,
+            keys=[*ATTRIBUTES, "income"],
+        ),
         training_section(sampler.net_.history),
     ]
 

@@ -168,11 +168,11 @@ def _tradeoff_panel(ax, points, column, xlabel):
     ax.xaxis.set_major_locator(MaxNLocator(5))
 
 
-def _numeric_panel(ax, real, synthetic):
-    values = [
-        pd.to_numeric(s, errors="coerce").dropna().to_numpy(float)
-        for s in (real, synthetic)
-    ]
+def _numeric_panel(ax, real, synthetic, real_weights):
+    columns = [pd.to_numeric(s, errors="coerce") for s in (real, synthetic)]
+    kept = [column.notna().to_numpy() for column in columns]
+    values = [c.to_numpy(float)[k] for c, k in zip(columns, kept, strict=True)]
+    weights = [real_weights[kept[0]], None]
     everything = np.concatenate(values)
     low, high = np.quantile(everything, [0.01, 0.99]) if everything.size else (0, 1)
     bins = np.linspace(low, high if high > low else low + 1, 30)
@@ -180,6 +180,7 @@ def _numeric_panel(ax, real, synthetic):
         ax.hist(
             np.clip(data, bins[0], bins[-1]),
             bins=bins,
+            weights=weights[k],
             density=True,
             histtype="step" if k else "stepfilled",
             alpha=1 if k else 0.5,
@@ -192,11 +193,13 @@ def _numeric_panel(ax, real, synthetic):
     ax.ticklabel_format(axis="both", style="sci", scilimits=(-3, 4))
 
 
-def _categorical_panel(ax, real, synthetic):
+def _categorical_panel(ax, real, synthetic, real_weights, *, by_value=False):
+    """Bars of each value's share; a few-valued number's values in their order."""
+    real_shares = pd.Series(real_weights).groupby(category_labels(real)).sum()
     shares = (
         pd.DataFrame(
             {
-                "real": pd.Series(category_labels(real)).value_counts(normalize=True),
+                "real": real_shares / real_shares.sum(),
                 "generated": pd.Series(category_labels(synthetic)).value_counts(
                     normalize=True
                 ),
@@ -205,15 +208,21 @@ def _categorical_panel(ax, real, synthetic):
         .fillna(0.0)
         .sort_values("real", ascending=False)
     )
-    if len(shares) > MAX_CATEGORIES:
+    if by_value:
+        order = pd.to_numeric(pd.Series(shares.index), errors="coerce")
+        shares = shares.iloc[np.argsort(order.to_numpy(), kind="stable")]
+    elif len(shares) > MAX_CATEGORIES:
         top, rest = shares.iloc[: MAX_CATEGORIES - 1], shares.iloc[MAX_CATEGORIES - 1 :]
         shares = pd.concat([top, rest.sum().to_frame("(others)").T])
     _bar_panel(ax, shares, "", "share of rows")
     ax.tick_params(axis="y", labelsize=7)
 
 
-def distributions_figure(real, synthetic):
+def distributions_figure(real, synthetic, *, real_weights=None):
     """Real against generated distribution of every column, one panel each.
+
+    ``real_weights`` weighs the real rows (for instance to the generated rows' mix
+    of cells, so that like is compared with like); None weighs them equally.
 
     Examples
     --------
@@ -228,11 +237,17 @@ def distributions_figure(real, synthetic):
     n_rows = -(-real.shape[1] // n_cols)
     fig = Figure(figsize=(12, 2.8 * n_rows + 0.8), layout="constrained")
     axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
+    weights = (
+        np.ones(len(real)) if real_weights is None else np.asarray(real_weights, float)
+    )
     for ax, name in zip(axes, real.columns, strict=False):
-        if is_numeric(real[name]) and real[name].nunique() > FEW_VALUES:
-            _numeric_panel(ax, real[name], synthetic[name])
+        numeric = is_numeric(real[name])
+        if numeric and real[name].nunique() > FEW_VALUES:
+            _numeric_panel(ax, real[name], synthetic[name], weights)
         else:
-            _categorical_panel(ax, real[name], synthetic[name])
+            _categorical_panel(
+                ax, real[name], synthetic[name], weights, by_value=numeric
+            )
         ax.set_title(str(name))
     for ax in axes[real.shape[1] :]:
         ax.set_visible(False)

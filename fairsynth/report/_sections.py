@@ -130,8 +130,38 @@ def quality_table(real, generated, *, random_state=None):
     return pd.DataFrame({"value": pd.Series(values, dtype=float)})
 
 
-def fidelity_section(real, generated, *, random_state=None):
+def cell_matched_weights(real, generated, keys):
+    """Weights that give the real rows the generated rows' mix of cells.
+
+    A cell is a combination of the ``keys`` columns' values. Each real row weighs
+    its cell's share of the generated rows over its share of the real rows;
+    real rows of cells without generated rows weigh 0.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> real = pd.DataFrame({"g": ["a", "a", "b", "b"]})
+    >>> cell_matched_weights(real, pd.DataFrame({"g": ["b"]}), ["g"]).tolist()
+    [0.0, 0.0, 2.0, 2.0]
+    """
+
+    def cells(frame):
+        return frame[keys].astype(str).agg("|".join, axis=1)
+
+    real_cells = cells(real)
+    wanted = cells(generated).value_counts(normalize=True)
+    have = real_cells.value_counts(normalize=True)
+    ratio = (wanted / have).reindex(have.index).fillna(0.0)
+    return real_cells.map(ratio).to_numpy(dtype=float)
+
+
+def fidelity_section(real, generated, *, random_state=None, keys=None):
     """Distributions, association differences and quality figures of a table.
+
+    With ``keys`` (the sensitive columns and the label, say), the distributions
+    weigh the real rows to the generated rows' mix of cells, so that rows added
+    to some cells are drawn against the real rows of those cells; the quality
+    figures always compare with all real rows.
 
     Examples
     --------
@@ -144,19 +174,26 @@ def fidelity_section(real, generated, *, random_state=None):
     """
     quality = quality_table(real, generated, random_state=random_state)
     delta = association_difference(real, generated)
+    weights = None if keys is None else cell_matched_weights(real, generated, keys)
+    against = (
+        "all real rows (filled)"
+        if keys is None
+        else f"the real rows (filled) weighed to the generated rows' mix of "
+        f"{', '.join(map(str, keys))}"
+    )
     return Section(
         "Generated data against real data",
         f"{len(generated)} generated rows compared with {len(real)} real rows.",
         tables={"Fidelity, detection and privacy": quality},
         figures={
-            "distributions": distributions_figure(real, generated),
+            "distributions": distributions_figure(
+                real, generated, real_weights=weights
+            ),
             "association_difference": association_figure(delta),
         },
         captions={
-            "distributions": "Each column in all real rows (filled) and in the "
-            "generated rows (line). The generated rows come from the cells they "
-            "were added to, so a column tied to the group or the label can differ "
-            "for that reason alone; numbers with few values are drawn as bars.",
+            "distributions": f"Each column in {against}, and in the generated rows "
+            "(line); numbers with few values are drawn as bars.",
             "association_difference": "How much each pair of columns is more or "
             "less associated in the generated rows than in the real rows (0 = the "
             "same).",
