@@ -21,12 +21,11 @@ from ._validation import (
 class CounterfactualSampler(BaseEstimator):
     """Add counterfactual twins of training rows: each in other groups, label kept.
 
-    Every twin shares its row's label and latent and differs in the group
-    (:meth:`FairGANSampler.counterfactuals`), so a model trained on rows and
-    twins together finds less in the features that tells the group and the
-    label apart together. Follows imbalanced-learn's sampler protocol: use it in
-    an ``imblearn.pipeline.Pipeline``. See :ref:`counterfactuals` in the user
-    guide.
+    Every twin shares its row's label and generator noise and differs in the
+    group (:meth:`FairGANSampler.counterfactuals`), so that in the training table
+    the features that carry the group say less about the label. Follows
+    imbalanced-learn's sampler protocol: use it in an
+    ``imblearn.pipeline.Pipeline``. See :ref:`counterfactuals` in the user guide.
 
     Parameters
     ----------
