@@ -204,6 +204,7 @@ def test_flip_rates_need_a_classifier_and_a_sampler(capsys, data_dir, extra, phr
     assert_one_line_error(code, err, phrase)
 
 
+@pytest.mark.filterwarnings("ignore:X has feature names:UserWarning")
 def test_a_classifier_that_cannot_read_the_table(capsys, data_dir, tmp_path):
     path = tmp_path / "narrow.joblib"
     joblib.dump(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), path)
