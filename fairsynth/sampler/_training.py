@@ -20,6 +20,12 @@ MAX_AUTO_EPOCHS = 300
 # batch_size="auto": a 32nd of the rows, within these bounds, so that a small table
 # still gets many steps per epoch and a large one batches that use the hardware.
 AUTO_BATCH = (32, 512)
+# The memory a fit adds, measured on Adult (32k and 130k rows, 12 columns, 516 and
+# 1,478 tokens; CPU, one thread), within 10 %: torch's working set, every token
+# with its copies, and a batch's logits, probabilities and their gradients.
+FIXED_BYTES = 400e6
+BYTES_PER_TOKEN = 60
+BYTES_PER_BATCH_LOGIT = 40
 
 
 def resolve_batch_size(batch_size, n_rows):
@@ -35,6 +41,40 @@ def resolve_epochs(epochs, n_rows, batch_size):
         return epochs
     steps_per_epoch = math.ceil(n_rows / batch_size)
     return min(MAX_AUTO_EPOCHS, math.ceil(AUTO_STEPS / steps_per_epoch))
+
+
+def estimated_memory(n_rows, vocab_sizes, batch_size):
+    """Bytes of memory that training on ``n_rows`` rows adds, roughly (see above)."""
+    return (
+        FIXED_BYTES
+        + n_rows * len(vocab_sizes) * BYTES_PER_TOKEN
+        + batch_size * sum(vocab_sizes) * BYTES_PER_BATCH_LOGIT
+    )
+
+
+def available_memory():
+    """Bytes of memory the system can still give (Linux), or None when unknown."""
+    try:
+        with open("/proc/meminfo") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def check_memory(n_rows, vocab_sizes, batch_size):
+    """Refuse, before training, a fit that would need more memory than is free."""
+    needed, free = estimated_memory(n_rows, vocab_sizes, batch_size), available_memory()
+    if free is not None and needed > free:
+        raise MemoryError(
+            f"Training would need about {needed / 1e9:.1f} GB of memory "
+            f"({n_rows:,} rows x {len(vocab_sizes)} columns, {sum(vocab_sizes):,} "
+            f"tokens, batches of {batch_size}), and {free / 1e9:.1f} GB are "
+            "free. Train on a sample of the rows, drop wide columns (identifiers, "
+            "free text), or lower n_bins or batch_size."
+        )
 
 
 def build_net(sampler, cardinalities, n_rows, allowed=None):
@@ -107,6 +147,9 @@ def train_net(
     cardinalities = [*value_cardinalities, len(sampler.classes_)]
     n_train = round(len(tokens) * (1 - sampler.validation_fraction))
     vocab_sizes = sampler.tokenizer_.vocab_sizes_
+    check_memory(
+        len(tokens), vocab_sizes, resolve_batch_size(sampler.batch_size, n_train)
+    )
     allowed = allowed_tokens(tokens, codes, vocab_sizes, cardinalities)
     net = build_net(sampler, cardinalities, n_train, allowed)
     data = {

@@ -106,6 +106,16 @@ def test_bad_option_value_is_a_usage_error(capsys, data_dir, tmp_path):
     assert "invalid float value: 'x'" in capsys.readouterr().err
 
 
+def test_a_fit_too_large_for_memory_is_refused(capsys, data_dir, tmp_path, monkeypatch):
+    from fairsynth.sampler import _training
+
+    monkeypatch.setattr(_training, "available_memory", lambda: 1e6)
+    out = tmp_path / "o.csv"
+    code, _, err = run(capsys, *resample_args(data_dir / "data.csv", out))
+    assert_one_line_error(code, err, "GB of memory", "Train on a sample of the rows")
+    assert not out.exists()
+
+
 @pytest.mark.parametrize(
     ("strategy", "phrase"),
     [
