@@ -45,8 +45,8 @@ class TimeEstimate(Callback):
             f"Epoch 1 took {net.history[-1, 'dur']:.1f} s: at most {net.max_epochs} "
             f"likelihood epochs, so at most about {total}, less when the validation "
             "likelihood stops improving earlier; then "
-            f"{net.adversarial_epochs} adversarial epoch(s), each several times "
-            "longer.",
+            f"{net.adversarial_epochs} adversarial epoch(s), which train a critic "
+            "too and take longer, the more so the more tokens the table has.",
             file=sys.stdout,
         )
 

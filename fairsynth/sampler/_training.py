@@ -20,12 +20,14 @@ MAX_AUTO_EPOCHS = 300
 # batch_size="auto": a 32nd of the rows, within these bounds, so that a small table
 # still gets many steps per epoch and a large one batches that use the hardware.
 AUTO_BATCH = (32, 512)
-# The memory a fit adds, measured on Adult (32k and 130k rows, 12 columns, 516 and
-# 1,478 tokens; CPU, one thread), within 10 %: torch's working set, every token
-# with its copies, and a batch's logits, probabilities and their gradients.
-FIXED_BYTES = 400e6
+# The memory a fit adds (CPU, one thread): torch's working set, every token with
+# its copies, and per batch row and token the logits, one-hot rows, the critic's
+# gradient penalty and their gradients. Fitted to Adult (32k and 130k rows, 12
+# columns, 516 and 1,478 tokens: 406-474 MB) and to the raw 41-column COMPAS file
+# (54,314 tokens: 2.1 GB), each within 15 %.
+FIXED_BYTES = 350e6
 BYTES_PER_TOKEN = 60
-BYTES_PER_BATCH_LOGIT = 40
+BYTES_PER_BATCH_LOGIT = 150
 
 
 def resolve_batch_size(batch_size, n_rows):
