@@ -11,6 +11,12 @@ import pandas as pd
 
 from .._files import atomic_path
 
+# Before pandas 3 the default CSV parser could miss a float by its last bit; real
+# rows must come back from a resampled file exactly as they were read.
+EXACT_FLOATS = (
+    {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+)
+
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
@@ -51,9 +57,7 @@ def read_table(path):
         frame = pd.read_parquet(path)
     else:
         try:
-            # pandas' default parser can miss a float by its last bit; real rows
-            # must come back from a resampled file exactly as they were read.
-            frame = pd.read_csv(path, float_precision="round_trip")
+            frame = pd.read_csv(path, **EXACT_FLOATS)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as err:
             raise CLIError(f"{path}: cannot read it as CSV ({err}).") from err
     if frame.empty:

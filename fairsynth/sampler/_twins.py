@@ -247,7 +247,7 @@ class CounterfactualTwins:
                 )
         codes = np.column_stack(
             [
-                pd.Categorical(frame[name], categories=values).codes
+                pd.Index(values).get_indexer(frame[name])
                 for name, values in zip(
                     self.sensitive_, self.sensitive_values_, strict=True
                 )
