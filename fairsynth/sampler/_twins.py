@@ -146,9 +146,9 @@ class CounterfactualTwins:
         codes = self._cell_codes(group_ids[sources], class_codes[sources])
         twin_codes = self._cell_codes(twin_groups, class_codes[sources])
         if method == "hyperplane":
-            latents = self.net_.encode_tokens(tokens[sources], codes)
-            latents = self._reflected_latents(latents, twin_groups)
-            twin_tokens = self.net_.sample_tokens(twin_codes, latents)
+            z = self._normal_scores(tokens[sources], codes)
+            uniforms = self._reflected_latents(z, twin_groups)
+            twin_tokens = self.net_.sample_tokens(twin_codes, uniforms)
         else:
             twin_tokens = self.net_.counterfactual_tokens(
                 tokens[sources],
@@ -205,7 +205,10 @@ class CounterfactualTwins:
         """
         check_is_fitted(self, "net_")
         _, _, tokens, group_ids, class_codes = self._read_rows(X, y)
-        codes = self._cell_codes(group_ids, class_codes)
+        return self._normal_scores(tokens, self._cell_codes(group_ids, class_codes))
+
+    def _normal_scores(self, tokens, codes):
+        """Return the latents of ``tokens`` in the cells ``codes`` (see latents)."""
         uniforms = self.net_.encode_tokens(tokens, codes).astype(np.float64)
         # A value its cell never had in fit has no interval, hence no finite score.
         return ndtri(np.clip(uniforms, UNIFORM_MARGIN, 1 - UNIFORM_MARGIN))
@@ -345,12 +348,13 @@ class CounterfactualTwins:
         twins.columns = self._feature_columns
         return twins
 
-    def _reflected_latents(self, latents, twin_groups):
-        """Return the complementary latents of ``latents`` towards each twin's group.
+    def _reflected_latents(self, scores, twin_groups):
+        """Return the uniforms of complementary latents towards each twin's group.
 
-        Hyperplanes are fit on the normal scores of the latents of generated
-        rows, labelled by classifiers the generator's own rows train: one for
-        the label, one per twin group (that group against the rest).
+        ``scores`` are the sources' latents (normal scores). Hyperplanes are
+        fit on the normal scores of the latents of generated rows, labelled by
+        classifiers the generator's own rows train: one for the label, one per
+        twin group (that group against the rest).
         """
         # Seeded by fit's seeds, so that every call finds the same hyperplanes.
         rng = np.random.RandomState(self.tokenizer_.random_state)
@@ -366,7 +370,7 @@ class CounterfactualTwins:
         target_normal, _ = unit_hyperplane(z, target.predict(one_hot), seed)
         group_model = LogisticRegression(max_iter=1000).fit(one_hot, group_of)
         hallucinated = group_model.predict(one_hot)
-        source_z = ndtri(latents)
+        source_z = scores.copy()
         for twin in np.unique(twin_groups):
             labels = hallucinated == twin
             if labels.all() or not labels.any():
