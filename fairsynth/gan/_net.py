@@ -2,19 +2,18 @@
 
 import copy
 import math
-import sys
 from functools import partial
 
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EpochTimer, PrintLog, ProgressBar
+from skorch.callbacks import EpochTimer, PrintLog, ProgressBar
 from torch import nn
 from torch.nn import functional as F
-from tqdm.auto import tqdm
 
 from ..nn import Critic, FairnessAdversary, Generator
 from ._batches import CellBatches, RowChunks, one_hot_rows, validation_split
+from ._callbacks import TimeEstimate
 
 # The learning rate rises over the first steps: Adam's early moments are noisy.
 WARMUP_STEPS = 50
@@ -25,30 +24,6 @@ AVERAGE_WARMUP = 10
 # near the data, and a critic's gradient is noisy.
 ADVERSARIAL_LR_SCALE = 0.1
 EPOCH_LOSSES = ("loss", "critic_loss", "adversary_loss", "fairness_penalty")
-
-
-class TimeEstimate(Callback):
-    """After the first epoch, print how long the likelihood phase takes at most.
-
-    The adversarial epochs that follow train a critic as well, at a cost the first
-    epoch does not tell; the message says how many there are.
-    """
-
-    def on_epoch_end(self, net, **kwargs):
-        """Print the estimate once, from the first epoch's duration."""
-        if len(net.history) != 1:
-            return
-        seconds = net.history[-1, "dur"] * net.max_epochs
-        total = f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
-        # tqdm.write keeps the line apart from the progress bars.
-        tqdm.write(
-            f"Epoch 1 took {net.history[-1, 'dur']:.1f} s: at most {net.max_epochs} "
-            f"likelihood epochs, so at most about {total}, less when the validation "
-            "likelihood stops improving earlier; then "
-            f"{net.adversarial_epochs} adversarial epoch(s), which train a critic "
-            "too and take longer, the more so the more tokens the table has.",
-            file=sys.stdout,
-        )
 
 
 class FairGANNet(NeuralNet):
