@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..metrics import category_shift
+from ..metrics._shift import cell_keys
 from ._io import CLIError
 
 ORIGIN_COLUMN = "row_origin"
@@ -63,8 +64,8 @@ def side_effects(real, table, origin, keys):
     return category_shift(
         real,
         generated,
-        real_cells=_cell_keys(real, keys),
-        added_cells=_cell_keys(generated, keys),
+        real_cells=cell_keys(real, keys),
+        added_cells=cell_keys(generated, keys),
     )
 
 
@@ -79,7 +80,3 @@ def warn_side_effects(shift):
             "the shares); compare them before you train on them.",
             file=sys.stderr,
         )
-
-
-def _cell_keys(frame, keys):
-    return frame[keys].astype(str).agg("|".join, axis=1).to_numpy()

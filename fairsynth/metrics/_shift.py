@@ -6,6 +6,11 @@ import pandas as pd
 from ._quality import category_labels, is_numeric
 
 
+def cell_keys(frame, columns):
+    """Return each row's cell: its values of ``columns`` joined by ``"|"``."""
+    return frame[columns].astype(str).agg("|".join, axis=1).to_numpy()
+
+
 def category_shift(real, added, *, real_cells, added_cells, columns=None):
     """Score how far added rows' categories stray from those of real rows like them.
 

@@ -3,6 +3,7 @@
 import pandas as pd
 
 from ..metrics import association_difference, group_report, quality_report
+from ..metrics._shift import cell_keys
 from ._figures import (
     association_figure,
     counterfactual_figure,
@@ -144,12 +145,8 @@ def cell_matched_weights(real, generated, keys):
     >>> cell_matched_weights(real, pd.DataFrame({"g": ["b"]}), ["g"]).tolist()
     [0.0, 0.0, 2.0, 2.0]
     """
-
-    def cells(frame):
-        return frame[keys].astype(str).agg("|".join, axis=1)
-
-    real_cells = cells(real)
-    wanted = cells(generated).value_counts(normalize=True)
+    real_cells = pd.Series(cell_keys(real, keys))
+    wanted = pd.Series(cell_keys(generated, keys)).value_counts(normalize=True)
     have = real_cells.value_counts(normalize=True)
     ratio = (wanted / have).reindex(have.index).fillna(0.0)
     return real_cells.map(ratio).to_numpy(dtype=float)
