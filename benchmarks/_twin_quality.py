@@ -64,45 +64,38 @@ def as_objects(frame):
 
 def distance_ratios(X, y, twins, twin_y, attribute, seed):
     """Per twin (of a sample): distance to its source over the source's nearest real
-    row of the twin's cell."""
-    features = as_objects(X.drop(columns=attribute))
-    encoder = plain_encoder(features)
-    real = encoder.transform(features)
-    rng = np.random.default_rng(seed)
-    picked = rng.choice(len(twins), min(DISTANCE_ROWS, len(twins)), replace=False)
-    twins, twin_y = twins.iloc[picked], twin_y.iloc[picked]
-    sources = encoder.transform(as_objects(X.loc[twins.index].drop(columns=attribute)))
-    encoded = encoder.transform(as_objects(twins.drop(columns=attribute)))
-    to_twin = np.linalg.norm(sources - encoded, axis=1)
-    to_real = np.empty(len(twins))
-    cell_of = X[attribute].astype(str).to_numpy(), np.asarray(y)
-    twin_cells = twins[attribute].astype(str).to_numpy(), twin_y.to_numpy()
-    for group, label in set(zip(*twin_cells, strict=True)):
-        rows = (twin_cells[0] == group) & (twin_cells[1] == label)
-        cell = (cell_of[0] == group) & (cell_of[1] == label)
-        nearest = NearestNeighbors(n_neighbors=1).fit(real[cell])
-        to_real[rows] = nearest.kneighbors(sources[rows])[0][:, 0]
-    return to_twin / np.maximum(to_real, 1e-12)
+    row of the twin's cell, in the plain encoding of the non-sensitive columns."""
+    encoder = plain_encoder(as_objects(X.drop(columns=attribute)))
+
+    def encode(frame, labels):
+        return encoder.transform(as_objects(frame.drop(columns=attribute)))
+
+    return _ratios(encode, X, y, twins, twin_y, attribute, seed)
 
 
 def latent_distance_ratios(sampler, X, y, twins, twin_y, attribute, seed):
     """As :func:`distance_ratios`, between the rows' latents (``sampler.latents``)."""
+
+    def encode(frame, labels):
+        return sampler.latents(frame.reset_index(drop=True), np.asarray(labels))
+
+    return _ratios(encode, X, y, twins, twin_y, attribute, seed)
+
+
+def _ratios(encode, X, y, twins, twin_y, attribute, seed):
+    """Distance ratios of a sample of twins, with ``encode(rows, labels)``."""
     rng = np.random.default_rng(seed)
     picked = rng.choice(len(twins), min(DISTANCE_ROWS, len(twins)), replace=False)
     twins, twin_y = twins.iloc[picked], twin_y.iloc[picked]
-    sources = sampler.latents(X.loc[twins.index], y.loc[twins.index])
-    to_twin = np.linalg.norm(
-        sources - sampler.latents(twins.reset_index(drop=True), twin_y.to_numpy()),
-        axis=1,
-    )
-    real = sampler.latents(X, y)
+    sources = encode(X.loc[twins.index], y.loc[twins.index])
+    to_twin = np.linalg.norm(sources - encode(twins, twin_y), axis=1)
+    real = encode(X, y)
+    real_cells = cell_names(X, y, attribute).to_numpy()
+    twin_cells = cell_names(twins, twin_y, attribute).to_numpy()
     to_real = np.empty(len(twins))
-    groups, labels = X[attribute].astype(str).to_numpy(), np.asarray(y)
-    twin_groups = twins[attribute].astype(str).to_numpy()
-    for group, label in set(zip(twin_groups, twin_y.to_numpy(), strict=True)):
-        rows = (twin_groups == group) & (twin_y.to_numpy() == label)
-        cell = (groups == group) & (labels == label)
-        nearest = NearestNeighbors(n_neighbors=1).fit(real[cell])
+    for cell in np.unique(twin_cells):
+        rows = twin_cells == cell
+        nearest = NearestNeighbors(n_neighbors=1).fit(real[real_cells == cell])
         to_real[rows] = nearest.kneighbors(sources[rows])[0][:, 0]
     return to_twin / np.maximum(to_real, 1e-12)
 
@@ -174,12 +167,9 @@ def detection_pair(sampler, X, y, twins, twin_y, attribute, seed):
 
 
 def cell_names(X, y, attribute):
-    """Each row's cell as ``"group|label"``."""
-    return (
-        X[attribute]
-        .astype(str)
-        .str.cat(pd.Series(np.asarray(y), index=X.index).astype(str), sep="|")
-    )
+    """Each row's cell as ``"group|label"``, a Series in the rows' order."""
+    groups = X[attribute].astype(str).to_numpy(dtype=object)
+    return pd.Series(groups + "|" + np.asarray(y).astype(str).astype(object))
 
 
 def value_named(column, text):
