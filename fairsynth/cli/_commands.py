@@ -287,15 +287,11 @@ def report(args):
 
     check_report_dir(args.out, force=args.force)
     real = load_labelled(args.real, args.target, args.sensitive)
-    table = load_labelled(args.synthetic, args.target, args.sensitive)
-    check_same_columns(
-        table.drop(columns=ORIGIN_COLUMN, errors="ignore"),
-        args.synthetic,
-        real,
-        args.real,
-    )
-    origin = row_origins(real, table)
-    table = table.drop(columns=ORIGIN_COLUMN, errors="ignore")[real.columns]
+    marked = load_labelled(args.synthetic, args.target, args.sensitive)
+    table = marked.drop(columns=ORIGIN_COLUMN, errors="ignore")
+    check_same_columns(table, args.synthetic, real, args.real)
+    origin = row_origins(real, marked)
+    table = table[real.columns]
     counts = {kind: int((origin == kind).sum()) for kind in ORIGINS}
     say(
         f"{args.synthetic}: {counts['real']} real rows, {counts['copied']} copies of "
