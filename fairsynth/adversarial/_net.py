@@ -1,6 +1,5 @@
 """The skorch net that trains the predictor against the adversary."""
 
-import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import EpochTimer, PrintLog
@@ -162,6 +161,7 @@ class AdversarialNet(NeuralNet):
             # weights land anywhere between too fair and not fair enough; their
             # average depends less on where training stops.
             self.module_.load_state_dict(averaged.module.state_dict())
+        self._losses_to_floats()
         return self
 
     def _run_phase(self, name, run, X, y):
@@ -170,8 +170,23 @@ class AdversarialNet(NeuralNet):
         self.notify("on_epoch_begin", dataset_train=None, dataset_valid=None)
         self.history.record("phase", name)
         for key, value in run(X, y).items():
-            self.history.record(key, value)
+            # Losses stay on the device, so that a GPU never waits for the host
+            # between steps; the printed log needs them at once.
+            self.history.record(key, float(value) if self.verbose else value)
         self.notify("on_epoch_end", dataset_train=None, dataset_valid=None)
+
+    def _losses_to_floats(self):
+        """Turn the losses the history holds on the device into floats, in one sync."""
+        kept = [
+            (row, key)
+            for row in self.history
+            for key in row
+            if torch.is_tensor(row[key])
+        ]
+        if kept:
+            values = torch.stack([row[key] for row, key in kept]).tolist()
+            for (row, key), value in zip(kept, values, strict=True):
+                row[key] = value
 
     def _batches(self, n_samples, batch_size):
         order = torch.randperm(n_samples).to(self.device)
@@ -185,7 +200,7 @@ class AdversarialNet(NeuralNet):
     def _classifier_epoch(self, X, y):
         batches = self._batches(len(X), self.batch_size)
         losses = [self.train_step_classifier(X[i], y[i]) for i in batches]
-        return {"classifier_loss": float(np.mean(losses))}
+        return {"classifier_loss": torch.stack(losses).mean()}
 
     def _adversary_epoch(self, X, y):
         inputs = self.adversary_input(self.predict_proba_tensor(X), y)
@@ -194,7 +209,7 @@ class AdversarialNet(NeuralNet):
             self.train_step_adversary(inputs[i], groups[i])
             for i in self._batches(len(X), self.adversary_batch_size)
         ]
-        return {"adversary_loss": float(np.mean(losses))}
+        return {"adversary_loss": torch.stack(losses).mean()}
 
     def _alternate(self, X, y):
         record = {}
@@ -203,7 +218,7 @@ class AdversarialNet(NeuralNet):
         batch = self._sample(len(X), self.batch_size)
         step = self.train_step((X[batch], y[batch]))
         record["classifier_loss"] = step["classifier_loss"]
-        record["fair_loss"] = step["loss"].item()
+        record["fair_loss"] = step["loss"]
         return record
 
     def _adversary_rows(self, X, y):
@@ -241,7 +256,7 @@ class AdversarialNet(NeuralNet):
         loss = self.criterion_(self.module_(X), y[:, 0].float())
         loss.backward()
         self.optimizer_.step()
-        return loss.item()
+        return loss.detach()
 
     def train_step_adversary(self, inputs, groups):
         """Take one adversary step; return the summed loss over attributes."""
@@ -250,7 +265,7 @@ class AdversarialNet(NeuralNet):
         loss = sum(self.criterion_adversary_(self.adversary_(inputs), groups))
         loss.backward()
         self.optimizer_adversary_.step()
-        return loss.item()
+        return loss.detach()
 
     def train_step(self, batch, **fit_params):
         """Take one predictor step against the adversary.
@@ -270,7 +285,7 @@ class AdversarialNet(NeuralNet):
         return {
             "loss": loss.detach(),
             "y_pred": logits.detach(),
-            "classifier_loss": classifier_loss.item(),
+            "classifier_loss": classifier_loss.detach(),
         }
 
     def _fairness_penalty(self, logits, y):

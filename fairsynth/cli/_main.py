@@ -111,7 +111,9 @@ def _add_output(parser, *, folder=False):
 
 def _add_training(parser):
     parser.add_argument(
-        "--device", default="auto", help="torch device: auto, cpu, cuda (default: auto)"
+        "--device",
+        default=os.environ.get("FAIRSYNTH_DEVICE", "auto"),
+        help="torch device: auto, cpu, cuda (default: $FAIRSYNTH_DEVICE, else auto)",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
 

@@ -23,6 +23,7 @@ TINY = {
     "n_iterations": 5,
     "batch_size": 64,
     "lambdas": 5.0,
+    "device": "cpu",  # the gpu-marked test below runs on CUDA
 }
 
 
@@ -56,6 +57,9 @@ def test_fitted_attributes(fitted, biased):
     )
     last = fitted.history_[-1]
     assert {"adversary_loss", "classifier_loss", "fair_loss"} <= set(last)
+    # Kept on the device while training, the losses are plain floats afterwards.
+    losses = [row[key] for row in fitted.history_ for key in row if "loss" in key]
+    assert losses and all(type(loss) is float for loss in losses)
     assert fitted.net_.adversary_.heads[0].out_features == 3
     assert set(fitted.adversary_auc_) == set(fitted.p_percent_rule_) == {"group"}
     assert 0.0 <= fitted.adversary_auc_["group"] <= 1.0

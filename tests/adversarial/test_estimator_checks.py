@@ -13,6 +13,7 @@ CHECKED = AdversarialFairClassifier(
     batch_size=64,
     lr=0.02,
     random_state=0,
+    device="cpu",
 )
 
 EXPECTED_FAILED = {

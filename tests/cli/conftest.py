@@ -21,6 +21,14 @@ def _single_openmp_thread():
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _on_the_cpu():
+    # The same figures on a machine with a GPU: CUDA kernels differ in the last bits.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FAIRSYNTH_DEVICE", "cpu")
+        yield
+
+
 @pytest.fixture(scope="session")
 def table():
     X, y = make_biased_classification(300, random_state=0)

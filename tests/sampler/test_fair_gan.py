@@ -474,7 +474,8 @@ def test_generated_rows_carry_their_cell():
 
     X, y = make_biased_classification(3000, bias=0.8, random_state=0)
     X_fit, X_held, y_fit, y_held = train_test_split(X, y, random_state=0)
-    sampler = FairGANSampler(sensitive="group", random_state=0).fit(X_fit, y_fit)
+    sampler = FairGANSampler(sensitive="group", random_state=0, device="cpu")
+    sampler.fit(X_fit, y_fit)
 
     def features(frame):
         return pd.get_dummies(frame.drop(columns="group"), dtype=float)

@@ -326,7 +326,7 @@ def test_net_settings_cannot_replace_code(saved, part, value, phrase):
 def test_a_cuda_model_on_a_machine_without_cuda(saved):
     members = members_of(saved)
     members["sampler.json"] = members["sampler.json"].replace(
-        b'"device": "auto"', b'"device": "cuda"'
+        b'"device": "cpu"', b'"device": "cuda"'
     )
     message = load_error(write_members(saved, members))
     assert "saved with device='cuda', and torch finds no CUDA device" in message
