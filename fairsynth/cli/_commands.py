@@ -7,6 +7,7 @@ import pandas as pd
 
 from ._cells import bin_columns, parse_strategy
 from ._io import (
+    SAMPLE_CHUNK,
     CLIError,
     check_columns,
     check_output,
@@ -17,6 +18,8 @@ from ._io import (
     match_value,
     read_table,
     save_model,
+    table_format,
+    write_csv_chunks,
     write_table,
 )
 from ._origin import (
@@ -28,7 +31,6 @@ from ._origin import (
 )
 from ._signals import raise_if_interrupted
 
-SAMPLE_CHUNK = 10_000
 # audit warns about groups smaller than this: a handful of rows gives rates that
 # swing by tens of points, and the difference and ratio rows follow the extremes.
 SMALL_GROUP = 30
@@ -253,9 +255,7 @@ def parse_groups(items, sampler):
 
 
 def sample(args):
-    """Generate rows from a saved sampler and write them."""
-    from tqdm.auto import tqdm
-
+    """Generate rows from a saved sampler and write them, a chunk at a time."""
     check_table_output(args.output, force=args.force, inputs=[args.model])
     if args.n <= 0:
         raise CLIError(f"-n must be a positive number of rows; got {args.n}.")
@@ -266,19 +266,15 @@ def sample(args):
         label = match_value(
             args.label, sampler.classes_.tolist(), "a class of the model"
         )
-    parts = []
-    with tqdm(
-        total=args.n, desc="Sampling", unit="rows", disable=args.quiet, file=sys.stderr
-    ) as bar:
-        for start in range(0, args.n, SAMPLE_CHUNK):
-            size = min(SAMPLE_CHUNK, args.n - start)
-            parts.append(sampler.sample(size, groups=groups or None, y=label))
-            bar.update(size)
-    X_new = pd.concat([X for X, _ in parts], ignore_index=True)
-    y_new = pd.concat([pd.Series(y) for _, y in parts], ignore_index=True)
-    target = y_new.name if isinstance(y_new.name, str) else "label"
-    write_table(with_target(X_new, y_new.to_numpy(), target), args.output)
-    say(f"Wrote {len(X_new)} generated rows to {args.output}")
+    options = {"groups": groups or None, "y": label, "seed": args.seed}
+    if table_format(args.output) == "parquet":
+        sampler.sample_to_parquet(
+            args.output, args.n, chunk_rows=SAMPLE_CHUNK, progress=not args.quiet,
+            **options,
+        )  # fmt: skip
+    else:
+        write_csv_chunks(sampler, args.output, args.n, quiet=args.quiet, **options)
+    say(f"Wrote {args.n} generated rows to {args.output}")
 
 
 def report(args):

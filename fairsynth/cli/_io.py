@@ -5,6 +5,7 @@ when complete, so an error or a Ctrl-C never leaves a half-written file behind.
 """
 
 import os
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,10 @@ from .._files import atomic_path
 EXACT_FLOATS = (
     {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
 )
+
+# Rows that `fairsynth sample` generates and writes at a time: memory holds one
+# chunk, whatever -n is.
+SAMPLE_CHUNK = 100_000
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -132,6 +137,27 @@ def write_table(frame, path):
             frame.to_parquet(temporary, index=False)
         else:
             frame.to_csv(temporary, index=False)
+
+
+def write_csv_chunks(sampler, path, n_samples, *, quiet, **options):
+    """Generate ``n_samples`` rows into a CSV file chunk by chunk, atomically.
+
+    Memory holds one chunk of rows at a time, as for Parquet (see
+    FairGANSampler.sample_to_parquet).
+    """
+    from tqdm.auto import tqdm
+
+    from ..sampler._stream import sample_chunks
+
+    chunks = sample_chunks(sampler, n_samples, chunk_rows=SAMPLE_CHUNK, **options)
+    with (
+        atomic_path(path) as temporary,
+        open(temporary, "w", newline="") as handle,
+        tqdm(total=n_samples, unit="rows", disable=quiet, file=sys.stderr) as bar,
+    ):
+        for i, frame in enumerate(chunks):
+            frame.to_csv(handle, index=False, header=i == 0)
+            bar.update(len(frame))
 
 
 def save_model(model, path):

@@ -293,6 +293,13 @@ def _other_parsers(subparsers):
         help="fix a sensitive column's value (repeatable)",
     )
     parser.add_argument("--label", metavar="V", help="fix the label")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of the rows: the same seed gives the same table (default: "
+        "drawn from the model's random state)",
+    )
     _add_output(parser)
 
     parser = _add_command(subparsers, "report", commands.report)

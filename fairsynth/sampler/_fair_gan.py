@@ -15,12 +15,18 @@ from . import _strategy as strategy
 from ._fitting import GENERATION_PARAMS, NetworkFitting
 from ._planning import CellPlanning
 from ._rows import RowMaking
+from ._stream import StreamedSampling
 from ._twins import CounterfactualTwins
 from ._validation import check_n_samples, check_no_fit_params
 
 
 class FairGANSampler(
-    NetworkFitting, CellPlanning, RowMaking, CounterfactualTwins, BaseOverSampler
+    NetworkFitting,
+    CellPlanning,
+    RowMaking,
+    CounterfactualTwins,
+    StreamedSampling,
+    BaseOverSampler,
 ):
     """Add generated rows so that the training data stops tying outcome to group.
 

@@ -187,6 +187,23 @@ def test_sample_fixes_group_and_label(data_dir, capsys, tmp_path):
     assert "Wrote 40 generated rows" in stdout
 
 
+def test_sample_streams_the_same_rows_to_parquet_and_csv(data_dir, capsys, tmp_path):
+    model = data_dir / "model.zip"
+    for name in ["a.parquet", "b.parquet", "c.csv"]:
+        code, _, err = run(
+            capsys, "sample", model, "-n", 250, "-o", tmp_path / name, "--seed", 3
+        )
+        assert code == 0, err
+        assert "250/250" in err  # the progress bar
+    first = pd.read_parquet(tmp_path / "a.parquet")
+    pd.testing.assert_frame_equal(first, pd.read_parquet(tmp_path / "b.parquet"))
+    as_csv = pd.read_csv(tmp_path / "c.csv", float_precision="round_trip")
+    assert len(first) == 250
+    pd.testing.assert_frame_equal(as_csv, first.astype(as_csv.dtypes.to_dict()))
+    run(capsys, "sample", model, "-n", 250, "-o", tmp_path / "d.parquet", "--seed", 4)
+    assert not pd.read_parquet(tmp_path / "d.parquet").equals(first)
+
+
 def test_report_writes_html_and_pngs(data_dir, capsys, tmp_path):
     out, synthetic = tmp_path / "report", tmp_path / "reordered.csv"
     # The columns need not come in the same order as in the real table.
