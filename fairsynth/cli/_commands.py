@@ -1,5 +1,6 @@
 """The ``audit``, ``resample``, ``sample`` and ``report`` commands."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -150,6 +151,7 @@ def make_sampler(args, sensitive, strategy):
         label_fairness=args.label_fairness,
         lambda_fair="auto" if args.lambda_fair is None else args.lambda_fair,
         epochs="auto" if args.epochs is None else args.epochs,
+        batch_size="auto" if args.batch_size is None else args.batch_size,
         device=args.device,
         random_state=args.seed,
         verbose=0 if args.quiet else 1,
@@ -214,6 +216,10 @@ def resample(args):
     epochs = (
         "default training" if args.epochs is None else f"at most {args.epochs} epochs"
     )
+    if not main_process():
+        # A process that torchrun started besides rank 0 trains its share, quietly.
+        sampler.set_params(verbose=0).fit(X, y)
+        return
     say(f"Fitting FairGANSampler on {len(frame)} rows ({epochs})")
     X_res, y_res = fit_resample(sampler, X, y)
     position = list(frame.columns).index(args.target)
@@ -237,6 +243,11 @@ def resample(args):
     if args.save_model:
         save_model(sampler, args.save_model)
         say(f"Saved the model to {args.save_model}")
+
+
+def main_process():
+    """Whether this process writes: the only one, or ``torchrun``'s rank 0."""
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def parse_groups(items, sampler):

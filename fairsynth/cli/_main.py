@@ -262,6 +262,13 @@ def _add_sampler_options(parser):
         help="most training epochs (default: enough for 3,000 training steps; "
         "training stops earlier once the validation likelihood stops improving)",
     )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        metavar="N",
+        help="rows per training batch, over all processes when torchrun starts "
+        "several (default: a 32nd of the rows, from 32 to 512)",
+    )
 
 
 def _other_parsers(subparsers):

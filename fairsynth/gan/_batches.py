@@ -3,6 +3,8 @@
 import numpy as np
 import torch
 
+from ._distributed import share, whole_shares, world
+
 # Small groups are drawn more often than their share, but less than uniformly: the
 # square root keeps rare cells learnable without overfitting their few rows.
 GROUP_TEMPERATURE = 0.5
@@ -27,7 +29,10 @@ class CellBatches:
         draws within its cell, and its cell's share, follow them), on the
         training device.
     batch_size : int
-        Rows per batch; an epoch has as many rows as the data.
+        Rows per batch; an epoch has as many rows as the data. Under
+        ``torch.distributed`` every process draws the same batch and keeps its
+        share of the rows (see :mod:`fairsynth.gan._distributed`), a batch
+        being rounded up to a multiple of the number of processes.
     """
 
     def __init__(self, data, batch_size):
@@ -47,15 +52,22 @@ class CellBatches:
     def draw(self, size=None):
         """One more batch of ``size`` rows (``batch_size`` by default)."""
         index = torch.multinomial(
-            self.weights, size or self.batch_size, replacement=True
+            self.weights, whole_shares(size or self.batch_size), replacement=True
         )
+        index = share(index)
         return {key: value[index] for key, value in self.data.items()}
 
 
 class RowChunks:
-    """All rows of ``data`` in order, in chunks of at most ``CHUNK_ROWS``."""
+    """All rows of ``data`` in order, in chunks of at most ``CHUNK_ROWS``.
+
+    Under ``torch.distributed`` each process takes every w-th row, when there
+    are rows enough for every process.
+    """
 
     def __init__(self, data):
+        if len(data["tokens"]) >= world()[1]:
+            data = {key: share(value) for key, value in data.items()}
         self.data = data
 
     def __len__(self):

@@ -12,6 +12,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..nn import Critic, FairnessAdversary, Generator
+from . import _distributed as parallel
 from ._batches import CellBatches, RowChunks, one_hot_rows, validation_split
 from ._callbacks import TimeEstimate
 
@@ -196,6 +197,10 @@ class FairGANNet(NeuralNet):
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         """Train by likelihood until it stops improving, then adversarially."""
         self.check_training_readiness()
+        # Under torch.distributed, every process starts from rank 0's weights.
+        parallel.broadcast_modules(
+            self.module_, self.generator_average_, self.critic_, self.adversary_
+        )
         train, valid = self.get_split_datasets(X, y)
         self.batches_ = self.get_iterator(train, training=True)
         datasets = {"dataset_train": train, "dataset_valid": valid}
@@ -279,9 +284,11 @@ class FairGANNet(NeuralNet):
                 totals[name] = totals.get(name, 0.0) + value.detach()
             self.notify("on_batch_end", batch=batch, training=training, **step)
             batches += 1
+        # Under torch.distributed, the means are over every process's batches.
+        totals, count = parallel.reduce_epoch(totals, batches)
         for name, total in totals.items():
             key = f"{prefix}_loss" if name == "loss" else name
-            self.history.record(key, float(total) / batches)
+            self.history.record(key, float(total) / count)
         self.history.record(f"{prefix}_batch_count", batches)
 
     # ----------------------------------------------------------------- the steps
@@ -289,7 +296,8 @@ class FairGANNet(NeuralNet):
         """One generator update on the negative log-likelihood of a real batch."""
         self._set_training(True)
         self.set_generator_lr()
-        nll = self.negative_log_likelihood(self.module_, batch)
+        with parallel.private_noise(self.module_):
+            nll = self.negative_log_likelihood(self.module_, batch)
         self.update(self.optimizer_, nll)
         self.update_average()
         return {"loss": nll.detach()}
@@ -336,8 +344,10 @@ class FairGANNet(NeuralNet):
     def generated_rows(self, codes):
         """One-hot rows drawn from the generator for ``codes``, without gradients."""
         with torch.no_grad():
-            uniforms = torch.rand(len(codes), len(self.module_.vocab_sizes))
-            return self.one_hot(self.module_.sample(codes, uniforms.to(self.device)))
+            uniforms = parallel.shared_rand(len(codes), len(self.module_.vocab_sizes))
+            with parallel.private_noise(self.module_):
+                tokens = self.module_.sample(codes, uniforms.to(self.device))
+            return self.one_hot(tokens)
 
     def critic_step(self, batch):
         """Update the critic on a real batch against freshly generated rows."""
@@ -357,14 +367,15 @@ class FairGANNet(NeuralNet):
         enough: differentiating the critic twice costs more than the rest of the
         step.
         """
-        half = max(1, len(real) // 2)
+        # Under torch.distributed, it is the whole batch's first half.
+        whole, half = parallel.first_half(len(real))
         real, fake, codes = real[:half], fake[:half], codes[:half]
-        alpha = torch.rand(len(real), 1, device=real.device)
+        alpha = parallel.share(torch.rand(whole, 1, device=real.device))
         mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
         (grad,) = torch.autograd.grad(
             self.critic_(mixed, codes).sum(), mixed, create_graph=True
         )
-        return ((grad.norm(dim=1) - 1) ** 2).mean()
+        return parallel.batch_mean((grad.norm(dim=1) - 1) ** 2, whole)
 
     def adversary_step(self):
         """Teach the adversary the group of generated rows, a fresh batch a step."""
@@ -386,16 +397,18 @@ class FairGANNet(NeuralNet):
         cannot reward rows that fool the adversary into confident wrong answers,
         which would leak the group just as well.
         """
+        # Under torch.distributed, the prior is the whole batch's.
         prior = torch.bincount(group, minlength=self.adversary_.n_groups)
-        prior = prior.float() / len(group)
+        prior = parallel.all_sum(prior).float() / (len(group) * parallel.world()[1])
         log_q = F.log_softmax(self.adversary_(fake, codes[:, -1]), dim=1)
         return (prior * (torch.log(prior.clamp_min(1e-12)) - log_q)).sum(1).mean()
 
     def generator_step(self, batch):
         """Update the generator on its likelihood, the critic and the adversary."""
         codes = batch["codes"]
-        nll = self.negative_log_likelihood(self.module_, batch)
-        fake = self.module_.sample_relaxed(codes, tau=self.tau)
+        with parallel.private_noise(self.module_):
+            nll = self.negative_log_likelihood(self.module_, batch)
+            fake = parallel.relaxed_rows(self.module_, codes, tau=self.tau)
         loss = nll - self.critic_weight * self.critic_(fake, codes).mean()
         penalty = torch.zeros((), device=self.device)
         if self.lambda_fair:
@@ -410,6 +423,7 @@ class FairGANNet(NeuralNet):
         """One optimizer step on ``loss``; return the detached loss."""
         optimizer.zero_grad()
         loss.backward()
+        parallel.average_gradients(optimizer)
         optimizer.step()
         return loss.detach()
 

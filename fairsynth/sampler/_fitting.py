@@ -88,8 +88,9 @@ class NetworkFitting:
 
     def _train(self, features, cell_ids, seeds, weights):
         """Fit the tokenizer and train the networks; return both."""
-        from ._training import train_net
+        from ._training import join_processes, train_net
 
+        seeds = join_processes(self, seeds)
         self.tokenizer_ = TabularTokenizer(n_bins=self.n_bins, random_state=seeds[0])
         tokens = self.tokenizer_.fit_transform(features)
         group_ids, class_codes = np.divmod(cell_ids, len(self.classes_))

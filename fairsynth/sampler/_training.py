@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from ..gan import FairGANNet, resolve_device, seeded
+from ..gan import _distributed as parallel
 from ..nn import Critic, FairnessAdversary, Generator
 from ._cells import allowed_tokens
 
@@ -133,9 +134,20 @@ def build_net(sampler, cardinalities, n_rows, allowed=None):
         **optimizers,
         max_epochs=resolve_epochs(sampler.epochs, n_rows, batch_size),
         batch_size=batch_size,
-        device=resolve_device(sampler.device),
-        verbose=sampler.verbose,
+        device=parallel.process_device(resolve_device(sampler.device)),
+        # Under torch.distributed, rank 0 alone prints.
+        verbose=sampler.verbose if parallel.is_main_process() else 0,
     )
+
+
+def join_processes(sampler, seeds):
+    """Join the processes ``torchrun`` started, if any; return rank 0's ``seeds``.
+
+    Every process then fits the same tokenizer and starts the same networks
+    (see :mod:`fairsynth.gan._distributed`).
+    """
+    parallel.join_process_group(resolve_device(sampler.device))
+    return parallel.broadcast_seeds(seeds)
 
 
 def train_net(
