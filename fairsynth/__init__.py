@@ -12,6 +12,7 @@ _LAZY = {
     "CounterfactualSampler": "fairsynth.sampler",
     "FairGANSampler": "fairsynth.sampler",
     "AdversarialFairClassifier": "fairsynth.adversarial",
+    "DrFairnessClassifier": "fairsynth.mixing",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -21,7 +21,7 @@ SENSITIVE_INDEX = (
     "n_features={n_features}; got {key!r}."
 )
 SINGLE_GROUP = (
-    "sensitive column {key!r} has a single group ({group!r}); the adversary needs "
+    "sensitive column {key!r} has a single group ({group!r}); {who} needs "
     "at least two groups."
 )
 ONE_CLASS = (
@@ -82,13 +82,16 @@ def split_sensitive(X, keys):
     return features, sensitive
 
 
-def encode_groups(values, key):
-    """Return the sorted groups of a sensitive column and each row's group code."""
+def encode_groups(values, key, who="the adversary"):
+    """Return the sorted groups of a sensitive column and each row's group code.
+
+    ``who`` names what needs two groups, in the error raised for a single one.
+    """
     if pd.isna(values).any():
         raise ValueError(HAS_NAN.format(where=f"the sensitive column {key!r}"))
     groups, codes = np.unique(values, return_inverse=True)
     if len(groups) < 2:
-        raise ValueError(SINGLE_GROUP.format(key=key, group=groups[0]))
+        raise ValueError(SINGLE_GROUP.format(key=key, group=groups[0], who=who))
     return groups, codes.ravel()
 
 
