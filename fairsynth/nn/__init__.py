@@ -11,6 +11,7 @@ from ._layers import (
     TransformerStack,
 )
 from ._models import Critic, FairnessAdversary, Generator
+from ._vae import TabularVAE
 
 __all__ = [
     "BlockDiagonalLinear",
@@ -19,6 +20,7 @@ __all__ = [
     "FairnessAdversary",
     "Generator",
     "KeyValueCache",
+    "TabularVAE",
     "TransformerBlock",
     "TransformerStack",
 ]
