@@ -11,12 +11,15 @@ It measures, on this machine:
 - the parameters of the generator, critic and adversary, and so the bytes that
   each kind of step all-reduces;
 - the time of one all-reduce of those gradients between 2 gloo processes on this
-  CPU (``torch.distributed.run`` starts them).
+  CPU (``torch.distributed.run`` starts them);
+- with ``--processes N``, the same fit in N gloo processes under
+  ``torch.distributed.run`` (one thread each: give the machine N free cores).
 
 Then it works out how long training on 100M rows on 8 GPUs would take. That is a
 calculation, and its GPU figures are assumptions, written in ``ASSUMED``.
 """
 
+import argparse
 import json
 import math
 import os
@@ -177,12 +180,38 @@ def estimate(rates, volume):
     return rows
 
 
+def measured_processes(n_processes):
+    """Throughput of the same fit in ``n_processes`` processes, from rank 0."""
+    argv = sys.argv[1:]
+    at = argv.index("--processes")
+    argv = argv[:at] + argv[at + 2 :]
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "torch.distributed.run", "--standalone"),
+            *("--nproc_per_node", str(n_processes), __file__, *argv, "--worker"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main():
     args = parser(__doc__.splitlines()[0])
     args.add_argument("--epochs", type=int, default=2, help="likelihood epochs")
+    args.add_argument(
+        "--processes", type=int, default=0, help="also fit in this many processes"
+    )
+    args.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = args.parse_args()
     sampler = fit_once(args)
     rates, n_train = throughput(sampler)
+    if args.worker:
+        if int(os.environ["RANK"]) == 0:
+            print(json.dumps(rates))
+        return
+    parallel = measured_processes(args.processes) if args.processes > 1 else None
     counts = parameters(sampler)
     volume = step_bytes(sampler, counts)
     gloo = measured_allreduce(
@@ -201,6 +230,16 @@ def main():
         + ", ".join(f"{k} {1e3 * v:.2f} ms" for k, v in gloo.items())
         + ".",
         f"Assumed (not measured): {ASSUMED}.",
+        *(
+            [
+                f"Measured: the same fit in {args.processes} gloo processes, one "
+                "thread each, trains "
+                + ", ".join(f"{k} {v:.0f} rows/s" for k, v in parallel.items())
+                + " (all processes together)."
+            ]
+            if parallel
+            else []
+        ),
         "Hours: the epochs that epochs='auto' trains on a table this large; "
         "compute and all-reduce are added, not overlapped. Not counted: reading "
         "the table and fitting the tokenizer, which every process does.",
@@ -215,6 +254,8 @@ def main():
             "gloo_allreduce_s": gloo,
             "assumed": ASSUMED,
             "throughput_rows_per_s": rates,
+            "processes": args.processes,
+            "throughput_processes_rows_per_s": parallel,
         },
     )
 
