@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from ._distributed import share, whole_shares, world
+from ._distributed import check_same_rows, share, whole_shares, world
 
 # Small groups are drawn more often than their share, but less than uniformly: the
 # square root keeps rare cells learnable without overfitting their few rows.
@@ -36,6 +36,7 @@ class CellBatches:
     """
 
     def __init__(self, data, batch_size):
+        check_same_rows(data)
         self.data, self.batch_size = data, batch_size
         self.weights = cell_weights(
             data["group"], data["codes"][:, -1], data.get("weight")

@@ -98,6 +98,36 @@ def broadcast_modules(*modules):
                 dist.broadcast(tensor, src=0)
 
 
+def check_same_rows(data):
+    """Refuse to train when the processes hold different training rows.
+
+    Every process must hold the whole table, the same rows in the same order,
+    because each takes its share of batches drawn alike by row number.
+    """
+    size = world()[1]
+    if size == 1:
+        return
+    tokens = data["tokens"]
+    position = torch.arange(len(tokens), device=tokens.device)
+    # Integer sums wrap alike on every process, so they make a fingerprint.
+    fingerprint = torch.stack(
+        [
+            torch.tensor(len(tokens), device=tokens.device),
+            tokens.sum(),
+            (tokens[:, 0] * position).sum(),
+            data["codes"].sum(),
+        ]
+    )
+    every = [torch.zeros_like(fingerprint) for _ in range(size)]
+    dist.all_gather(every, fingerprint)
+    if any(not torch.equal(every[0], other) for other in every[1:]):
+        raise ValueError(
+            "The processes hold different training rows. Under torchrun, every "
+            "process fits the whole table, the same rows in the same order (each "
+            "trains on its share of every batch); give each the same X and y."
+        )
+
+
 def average_gradients(optimizer):
     """Replace the gradients of ``optimizer``'s parameters by their mean over ranks.
 

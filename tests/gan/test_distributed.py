@@ -45,6 +45,12 @@ X, y = make_biased_classification({n_rows}, random_state=0)
 sampler = FairGANSampler(**{params!r}).fit(X, y)
 if is_main_process():
     sampler.save(folder + "/python.zip")
+# Each process with its own rows is refused, on every process.
+X, y = make_biased_classification(100, random_state=1 + int(is_main_process()))
+try:
+    FairGANSampler(**{params!r}).fit(X, y)
+except ValueError as error:
+    print(error if is_main_process() else "")
 sys.exit(main([
     "resample", folder + "/data.csv", "--target", "label", "--sensitive", "group",
     "-o", folder + "/fair.csv", "--save-model", folder + "/cli.zip",
@@ -138,6 +144,10 @@ def test_torchrun_resample_writes_once_from_rank_0(launched):
     # Rank 0 alone prints what it wrote.
     assert stdout.count("Wrote ") == 1
     assert loaded.sample(10)[0].shape[0] == 10
+
+
+def test_processes_with_different_rows_are_refused(launched):
+    assert "The processes hold different training rows" in launched[1]
 
 
 def test_alone_every_helper_leaves_its_input():
