@@ -47,13 +47,14 @@ def test_unknown_free_memory_skips_the_check(biased, monkeypatch):
     FairGANSampler(sensitive="group", **TINY_GAN).fit(*biased)
 
 
-def test_the_first_epoch_gives_the_longest_training_time(biased, capsys):
-    FairGANSampler(sensitive="group", verbose=1, **{**TINY_GAN, "epochs": 3}).fit(
-        *biased
-    )
+def test_the_first_epoch_of_each_phase_tells_the_training_time(biased, capsys):
+    params = {**TINY_GAN, "epochs": 3, "adversarial_epochs": 3}
+    FairGANSampler(sensitive="group", verbose=1, **params).fit(*biased)
     out = capsys.readouterr().out
     assert out.count("Epoch 1 took") == 1
     assert "at most 3 likelihood epochs, so at most about" in out
+    assert out.count("Adversarial batches take") == 1
+    assert "3 epoch(s) of" in out and "training ends after about" in out
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/meminfo"), reason="Linux only")
