@@ -77,6 +77,7 @@ def audit(args):
     if args.model and not args.classifier:
         raise CLIError("--model makes twins for --classifier; pass --classifier too.")
     sampler = load_model(args.model) if args.model else None
+    check_audit_options(args)
     features = frame.drop(columns=[args.pred] if args.pred else [])
     flips = counterfactual_audit(args, sampler, features)
     if pos_label is None:
@@ -96,6 +97,65 @@ def audit(args):
         if flips is not None:
             say(f"\n== counterfactual twins ({flips['n_twins'].iloc[-1]} twins) ==")
             say(flips.round(4).to_string())
+        rarity = rarity_audit(args, frame) if args.rarity else None
+    if args.report:
+        write_audit_report(args, frame, pos_label, [rarity] if rarity else [])
+
+
+def check_audit_options(args):
+    """Refuse, before any work, a bad ``--rarity-share`` or a used report folder."""
+    if args.rarity and not 0 < args.rarity_share < 1:
+        raise CLIError(
+            f"--rarity-share must be between 0 and 1; got {args.rarity_share}."
+        )
+    if args.report:
+        check_report_dir(args.report, force=args.force)
+
+
+def rarity_audit(args, frame):
+    """Print the rarest rows' section of ``--rarity``, and return it."""
+    from ..report import rarity_audit_section
+
+    exclude = [args.target, *args.sensitive, *([args.pred] if args.pred else [])]
+    try:
+        section = rarity_audit_section(
+            frame,
+            exclude=exclude,
+            groups=frame[args.sensitive],
+            share=args.rarity_share,
+            random_state=args.seed,
+        )
+    except (ValueError, TypeError) as error:
+        raise CLIError(f"--rarity: {error}") from error
+    for caption, table in section.tables.items():
+        say(f"\n== {caption} ==")
+        say(table.to_string(index=False))
+    return section
+
+
+def write_audit_report(args, frame, pos_label, extra):
+    """Write the audit's HTML report: base rates per group, then ``extra``."""
+    from ..report import rates_section, write_report
+
+    series = {"labels": (frame[args.target], None, frame)}
+    if args.pred:
+        series["predictions"] = (frame[args.pred], None, frame)
+    rates = rates_section(
+        "Group rates",
+        "audit_rates",
+        series,
+        args.sensitive,
+        title="Share of positive labels (and predictions) per group",
+        pos_label=pos_label,
+    )
+    path = write_report(
+        args.report,
+        "fairsynth audit",
+        [rates, *extra],
+        force=args.force,
+        intro=f"Audit of {args.data}: {len(frame)} rows.",
+    )
+    say(f"Wrote the report to {path}")
 
 
 def counterfactual_audit(args, sampler, frame):
@@ -353,12 +413,26 @@ def report_sections(args, real, table, origin):
             sections.append(shift_section(shift))
             warn_side_effects(shift)
     sampler = load_model(args.model) if args.model else None
-    flips = counterfactual_audit(args, sampler, real)
+    mixing = mixing_sections(args)
+    # A DrFairnessClassifier alone shows its ratios; flip rates need --model.
+    flips = counterfactual_audit(args, sampler, real) if sampler or not mixing else None
     if sampler is not None:
         sections.append(training_section(sampler.net_.history))
     if flips is not None:
         sections.append(counterfactual_section(flips))
-    return sections
+    return sections + mixing
+
+
+def mixing_sections(args):
+    """The ratios of ``--classifier`` when it is a fitted DrFairnessClassifier."""
+    from ..report import mixing_model, mixing_section
+
+    if args.classifier is None:
+        return []
+    classifier = load_classifier(args.classifier, trusted=args.trust_classifier)
+    if mixing_model(classifier) is None:
+        return []
+    return [mixing_section(classifier)]
 
 
 def check_report_dir(out_dir, *, force):

@@ -96,6 +96,31 @@ def _add_classifier(parser):
     )
 
 
+def _add_rarity(parser):
+    parser.add_argument(
+        "--rarity",
+        action="store_true",
+        help="find the rarest rows with a VAE that sees neither the target, the "
+        "predictions nor the sensitive columns; list the values over-represented "
+        "among them and how the sensitive groups line up with them",
+    )
+    parser.add_argument(
+        "--rarity-share",
+        type=float,
+        default=0.1,
+        metavar="F",
+        help="share of the rows counted as rarest, in (0, 1) (default: 0.1)",
+    )
+    parser.add_argument(
+        "--report",
+        metavar="DIR",
+        help="also write an HTML report of the audit (group rates; with --rarity, "
+        "the rarest rows) into DIR",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    _add_output(parser)
+
+
 def _add_output(parser, *, folder=False):
     if folder:
         parser.add_argument(
@@ -282,6 +307,7 @@ def _other_parsers(subparsers):
         help="a sampler saved by resample, to make each row's counterfactual twins",
     )
     _add_classifier(parser)
+    _add_rarity(parser)
 
     parser = _add_command(subparsers, "sample", commands.sample)
     parser.add_argument("model", metavar="MODEL", help="a model saved by resample")

@@ -7,6 +7,7 @@ None of them needs a sensitive column. Imports without torch; torch is loaded wh
 a model fits.
 """
 
+from ._audit import rarity_by_group, rarity_lifts
 from ._rarity import LatentRarity
 from ._sampler import RarityOversampler
 from ._weights import RarityWeightedClassifier, rarity_weights
@@ -15,5 +16,7 @@ __all__ = [
     "LatentRarity",
     "RarityOversampler",
     "RarityWeightedClassifier",
+    "rarity_by_group",
+    "rarity_lifts",
     "rarity_weights",
 ]
