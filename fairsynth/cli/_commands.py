@@ -424,7 +424,7 @@ def report_sections(args, real, table, origin):
 
 
 def mixing_sections(args):
-    """The ratios of ``--classifier`` when it is a fitted DrFairnessClassifier."""
+    """Return the section of ``--classifier``'s ratios, if a DrFairnessClassifier."""
     from ..report import mixing_model, mixing_section
 
     if args.classifier is None:

@@ -4,14 +4,17 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from ..adversarial import _input
+from ._data import group_ids
+
 NOT_A_GENERATOR = (
     "generator must be a FairGANSampler (fitted or not) or a tuple (X_generated, "
     "y_generated) of generated rows with the columns of X; got {kind}."
 )
 NO_GENERATOR = (
-    "mode={mode!r} mixes generated rows into the batches, so it needs a generator: "
-    "a FairGANSampler or a tuple (X_generated, y_generated). Use mode='fairbatch' "
-    "to train on real rows only."
+    "mode='drfairness' mixes generated rows into the batches, so it needs a "
+    "generator: a FairGANSampler or a tuple (X_generated, y_generated). Use "
+    "mode='fairbatch' to train on real rows only."
 )
 WRONG_SENSITIVE = (
     "the generator's sensitive columns {got} are not the classifier's {keys}; give "
@@ -129,3 +132,23 @@ def check_cover(real_cells, generated_cells, describe):
         raise ValueError(
             UNCOVERED.format(missing=[describe(*cell) for cell in missing])
         )
+
+
+def code_cells(X_gen, y_gen, keys, groups, classes):
+    """Return the generated features, and each row's label code and group id.
+
+    Raises if the table's lengths differ, or if a row's group or label is not one
+    of the real data's.
+    """
+    if len(X_gen) != len(y_gen):
+        raise ValueError(WRONG_LENGTH.format(n_X=len(X_gen), n_y=len(y_gen)))
+    features, columns = _input.split_sensitive(X_gen, keys)
+    _, group_codes = group_ids(columns, groups)
+    labels = pd.Index(classes).get_indexer(pd.Index(y_gen))
+    unknown = np.flatnonzero((group_codes < 0) | (labels < 0))
+    if len(unknown):
+        cells = {
+            (tuple(column[i] for column in columns), y_gen[i]) for i in unknown[:100]
+        }
+        raise ValueError(UNKNOWN_CELLS.format(unknown=sorted(cells, key=str)[:5]))
+    return features, labels, group_codes

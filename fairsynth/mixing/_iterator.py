@@ -97,7 +97,7 @@ class CellMixingIterator:
         self.n_batches = n_batches
 
     def _check_pools(self):
-        wanted = self.ratios.sources().reshape(-1).numpy()
+        wanted = np.asarray(self.ratios.sources()).reshape(-1)
         empty = np.flatnonzero(wanted & (self.pools.sizes.numpy() == 0))
         if len(empty):
             cell, generated = divmod(int(empty[0]), 2)

@@ -73,6 +73,7 @@ class MixingNet(NeuralNet):
         Validation rows; needed unless ``mode="fixed"``.
     valid_rows_per_cell : int
         Rows of each cell in a validation batch.
+
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
     """
@@ -144,11 +145,20 @@ class MixingNet(NeuralNet):
                 torch.as_tensor(y, device=self.device),
             )
             self._train_pools = RowPools(2 * y[:, 1] + (1 - y[:, 2]), 2 * n_cells)
+            self._cell_shares = torch.as_tensor(
+                self.ratios.cell_shares, dtype=torch.float32, device=self.device
+            )
         try:
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
         finally:
             # Copies of the data: a fitted net pickles without them.
-            for name in ("_train", "_valid", "_train_pools", "_valid_pools"):
+            for name in (
+                "_train",
+                "_valid",
+                "_train_pools",
+                "_valid_pools",
+                "_cell_shares",
+            ):
                 self.__dict__.pop(name, None)
 
     def get_iterator(self, dataset, training=False):
@@ -207,9 +217,11 @@ class MixingNet(NeuralNet):
         _, _, true, positive = self._forward_rows(Xv, yv, last_linear(self.module_))
         loss_true, loss_positive = self._cell_losses(yv, true, positive)
         losses = loss_positive if self.fairness == "demographic_parity" else loss_true
-        self.ratios.fairbatch_step(losses.cpu(), self.fairness, self.fairbatch_alpha)
+        self.ratios.fairbatch_step(
+            losses.cpu().numpy(), self.fairness, self.fairbatch_alpha
+        )
         _, gap = outer_objective(
-            loss_true, loss_positive, self.fairness, self.ratios.cell_shares, 0.0
+            loss_true, loss_positive, self.fairness, self._cell_shares, 0.0
         )
         self.history.record_batch("fair_gap", gap.item())
 
@@ -218,13 +230,14 @@ class MixingNet(NeuralNet):
 
         The outer objective's gradient ``g_out`` on the last layer comes from a
         validation batch; each pool's loss gradient on that layer from a probe of
-        ``valid_rows_per_cell`` of its training rows, drawn apart from the batch
+        half ``valid_rows_per_cell`` of its training rows, drawn apart from the batch
         so that a pool with a small share of the batch is measured as well as
         the others. Both go through the network in one forward pass.
         """
         layer = last_linear(self.module_)
         Xv, yv = self._draw(self._valid_pools, self.valid_rows_per_cell, *self._valid)
-        Xp, yp = self._draw(self._train_pools, self.valid_rows_per_cell, *self._train)
+        n_probe = max(2, self.valid_rows_per_cell // 2)
+        Xp, yp = self._draw(self._train_pools, n_probe, *self._train)
         logits, hidden, true, positive = self._forward_rows(
             torch.cat([Xv, Xp]), torch.cat([yv, yp]), layer
         )
@@ -233,7 +246,7 @@ class MixingNet(NeuralNet):
             yv, true[:n_valid], positive[:n_valid]
         )
         objective, gap = outer_objective(
-            loss_true, loss_positive, self.fairness, self.ratios.cell_shares, self.k
+            loss_true, loss_positive, self.fairness, self._cell_shares, self.k
         )
         params = [p for p in (layer.weight, layer.bias) if p is not None]
         grads = torch.autograd.grad(objective, params)
@@ -247,5 +260,7 @@ class MixingNet(NeuralNet):
             pools = 2 * yp[:, 1] + (1 - yp[:, 2])
             n_pools = 2 * int(np.prod(self.ratios.shape))
             alignments = cell_means(delta * projected, pools, n_pools)
-        self.ratios.hypergradient_step(alignments.reshape(*self.ratios.shape, 2).cpu())
+        self.ratios.hypergradient_step(
+            alignments.reshape(*self.ratios.shape, 2).cpu().numpy()
+        )
         self.history.record_batch("fair_gap", gap.item())

@@ -89,7 +89,7 @@ def outer_objective(loss_true, loss_positive, fairness, cell_shares, k):
         Scalars; ``gap`` is the largest gap between groups within a label.
     """
     conditional = cell_shares / cell_shares.sum(0, keepdim=True).clamp(min=1e-12)
-    losses = group_losses(loss_true, loss_positive, fairness, conditional.to(loss_true))
+    losses = group_losses(loss_true, loss_positive, fairness, conditional)
     gap = (losses.max(dim=1).values - losses.min(dim=1).values).max()
-    accuracy = (cell_shares.to(loss_true) * loss_true).sum()
+    accuracy = (cell_shares * loss_true).sum()
     return gap + k * accuracy, gap

@@ -8,17 +8,20 @@ al., Dr-Fairness, TMLR 2023).
 """
 
 import numpy as np
-import torch
-from torch import nn
 
 # Smallest initial λ of a cell: a cell with no real rows still gets a logit that
 # can move, instead of log(0).
 _MIN_LAMBDA = 1e-3
 _MIN_FAIRBATCH_LAMBDA = 1e-4
+_BETAS, _EPS = (0.9, 0.999), 1e-8
 
 
-class MixingRatios(nn.Module):
+class MixingRatios:
     """The λ and μ logits of the cells, with a batch composition and updates.
+
+    The ratios are a handful of numbers, so they live in NumPy and their
+    gradients and Adam steps are written out: a torch graph and optimizer for
+    them cost more per batch than the network's own step.
 
     Parameters
     ----------
@@ -42,7 +45,7 @@ class MixingRatios(nn.Module):
     >>> from fairsynth.mixing import MixingRatios
     >>> ratios = MixingRatios([[30, 10], [10, 10]], has_generated=[[1, 1], [1, 1]])
     >>> ratios.batch_counts(60)[..., 0].tolist()  # real rows of each cell
-    [[17, 6], [7, 7]]
+    [[15, 5], [5, 5]]
     """
 
     def __init__(
@@ -54,68 +57,59 @@ class MixingRatios(nn.Module):
         mu_init=0.5,
         lr=0.005,
     ):
-        super().__init__()
         counts = np.asarray(cell_counts, dtype=np.float64)
         if has_generated is None:
             has_generated = np.zeros(counts.shape, dtype=bool)
-        generated = torch.as_tensor(np.asarray(has_generated, dtype=bool))
-        self.register_buffer(
-            "label_shares", torch.as_tensor(counts.sum(1) / counts.sum())
-        )
-        self.register_buffer("cell_shares", torch.as_tensor(counts / counts.sum()))
-        self.register_buffer("has_generated", generated)
-        self.register_buffer("has_real", torch.as_tensor(counts > 0))
-        self.lambda_logits = nn.Parameter(
-            torch.log(_initial_lambdas(counts, lambda_init))
-        )
-        mu = torch.full(counts.shape, float(mu_init), dtype=torch.float64)
-        self.mu_logits = nn.Parameter(torch.logit(mu.clamp(1e-6, 1 - 1e-6)))
-        self.optimizer = torch.optim.Adam(self.parameters(), lr=lr)
+        self.has_generated = np.asarray(has_generated, dtype=bool)
+        self.has_real = counts > 0
+        self.label_shares = counts.sum(1) / counts.sum()
+        self.cell_shares = counts / counts.sum()
+        self.lr = lr
+        self.lambda_logits = np.log(_initial_lambdas(counts, lambda_init))
+        mu = np.clip(np.full(counts.shape, float(mu_init)), 1e-6, 1 - 1e-6)
+        self.mu_logits = np.log(mu / (1 - mu))
+        self._moments = np.zeros((2, 2, *counts.shape))
+        self._steps = 0
 
     @property
     def shape(self):
         """``(n_classes, n_groups)``."""
-        return tuple(self.lambda_logits.shape)
+        return self.lambda_logits.shape
 
     def lambdas(self):
         """Return ``λ``, shape ``(n_classes, n_groups)``, each row summing to 1."""
-        return torch.softmax(self.lambda_logits, dim=1)
+        exp = np.exp(self.lambda_logits - self.lambda_logits.max(1, keepdims=True))
+        return exp / exp.sum(1, keepdims=True)
 
     def mus(self):
         """Return ``μ``, shape ``(n_classes, n_groups)``; 1 without generated rows."""
-        mu = torch.sigmoid(self.mu_logits)
-        return torch.where(self.has_generated, mu, torch.ones_like(mu))
+        return np.where(self.has_generated, 1 / (1 + np.exp(-self.mu_logits)), 1.0)
 
     def batch_shares(self):
         """Return each cell's share of a batch, shape ``(n_classes, n_groups, 2)``.
 
-        The last axis is ``(real, generated)``; the shares sum to 1 and are
-        differentiable in the logits.
+        The last axis is ``(real, generated)``; the shares sum to 1.
         """
         lam, mu = self.lambdas(), self.mus()
         label = self.label_shares[:, None]
-        return torch.stack([lam * mu * label, lam * (1 - mu) * label], dim=-1)
+        return np.stack([lam * mu * label, lam * (1 - mu) * label], axis=-1)
 
     def sources(self):
         """Return which ``(cell, real/generated)`` pools a batch draws from."""
-        return torch.stack([self.has_real, self.has_generated], dim=-1)
+        return np.stack([self.has_real, self.has_generated], axis=-1)
 
     def min_batch_size(self):
         """Return the smallest batch that holds one row of every pool."""
         return int(self.sources().sum())
 
-    @torch.no_grad()
     def batch_counts(self, batch_size):
         """Return a batch's rows per cell and source, ``(n_classes, n_groups, 2)``.
 
         Counts are rounded, and every pool gives at least one row, so that the
         hypergradient has a loss for every ratio.
         """
-        counts = torch.round(self.batch_shares() * batch_size).long()
-        sources = self.sources()
-        return torch.where(
-            sources, counts.clamp(min=1), torch.zeros_like(counts)
-        ).numpy()
+        counts = np.rint(self.batch_shares() * batch_size).astype(np.int64)
+        return np.where(self.sources(), np.maximum(counts, 1), 0)
 
     def hypergradient_step(self, alignments):
         """Take one Adam step on the logits from the hypergradient.
@@ -129,21 +123,38 @@ class MixingRatios(nn.Module):
 
         Parameters
         ----------
-        alignments : torch.Tensor of shape (n_classes, n_groups, 2)
+        alignments : array-like of shape (n_classes, n_groups, 2)
             ``g_out · ∇ℓ_c`` of each pool, 0 where a pool has no rows.
         """
-        self.optimizer.zero_grad()
-        surrogate = -(self.batch_shares() * alignments.to(self.mu_logits)).sum()
-        surrogate.backward()
-        self.optimizer.step()
+        d = np.asarray(alignments, dtype=np.float64)
+        lam, mu = self.lambdas(), self.mus()
+        label = self.label_shares[:, None]
+        # Chain rule through a_real = λ μ p and a_gen = λ (1 - μ) p, then through
+        # the softmax (λ) and the sigmoid (μ).
+        per_lambda = label * (mu * d[..., 0] + (1 - mu) * d[..., 1])
+        grad_lambda = -lam * (per_lambda - (lam * per_lambda).sum(1, keepdims=True))
+        grad_mu = -lam * label * (d[..., 0] - d[..., 1]) * mu * (1 - mu)
+        grad_mu = np.where(self.has_generated, grad_mu, 0.0)
+        step = self._adam(np.stack([grad_lambda, grad_mu]))
+        self.lambda_logits = self.lambda_logits - step[0]
+        self.mu_logits = self.mu_logits - step[1]
 
-    @torch.no_grad()
+    def _adam(self, grad):
+        """Return Adam's step for ``grad`` (Kingma & Ba, with bias correction)."""
+        (beta1, beta2), moments = _BETAS, self._moments
+        self._steps += 1
+        moments[0] = beta1 * moments[0] + (1 - beta1) * grad
+        moments[1] = beta2 * moments[1] + (1 - beta2) * grad**2
+        mean = moments[0] / (1 - beta1**self._steps)
+        var = moments[1] / (1 - beta2**self._steps)
+        return self.lr * mean / (np.sqrt(var) + _EPS)
+
     def fairbatch_step(self, group_losses, fairness, alpha):
         """Move ``λ`` by ``alpha`` toward the worse-off group (FairBatch's rule).
 
         Parameters
         ----------
-        group_losses : torch.Tensor of shape (n_classes, n_groups)
+        group_losses : array-like of shape (n_classes, n_groups)
             Per cell loss on the true label (``equalized_odds``,
             ``equal_opportunity``); for ``demographic_parity``, the loss of
             predicting the positive label.
@@ -154,28 +165,29 @@ class MixingRatios(nn.Module):
         alpha : float
             Step size on ``λ``.
         """
-        lam = self.lambdas().clone()
-        losses = group_losses.to(lam)
+        lam = self.lambdas()
+        losses = np.asarray(group_losses, dtype=np.float64)
         if fairness == "equalized_odds":
             for y in range(lam.shape[0]):
                 lam[y] = _move_toward(lam[y], int(losses[y].argmax()), alpha)
         elif fairness == "equal_opportunity":
             lam[-1] = _move_toward(lam[-1], int(losses[-1].argmax()), alpha)
         else:
-            group_loss = (losses * self._conditional_label_shares()).sum(0)
+            group_loss = (losses * self.label_given_group()).sum(0)
             worst = int(group_loss.argmax())
             lam[-1] = _move_toward(lam[-1], worst, alpha)
             lam[0] = _move_toward(lam[0], worst, -alpha)
-        self.lambda_logits.copy_(torch.log(lam))
+        self.lambda_logits = np.log(lam)
 
-    def _conditional_label_shares(self):
-        """``P(y | z)`` of the real rows, shape ``(n_classes, n_groups)``."""
-        return self.cell_shares / self.cell_shares.sum(0, keepdim=True).clamp(min=1e-12)
+    def label_given_group(self):
+        """Return ``P(y | z)`` of the real rows, shape ``(n_classes, n_groups)``."""
+        return self.cell_shares / np.maximum(
+            self.cell_shares.sum(0, keepdims=True), 1e-12
+        )
 
     def snapshot(self):
         """Return ``λ`` and ``μ`` as nested lists (one history row)."""
-        with torch.no_grad():
-            return {"lambda": self.lambdas().tolist(), "mu": self.mus().tolist()}
+        return {"lambda": self.lambdas().tolist(), "mu": self.mus().tolist()}
 
 
 def _initial_lambdas(counts, lambda_init):
@@ -184,17 +196,17 @@ def _initial_lambdas(counts, lambda_init):
     else:
         shares = counts / np.maximum(counts.sum(1, keepdims=True), 1)
     shares = np.maximum(shares, _MIN_LAMBDA)
-    return torch.as_tensor(shares / shares.sum(1, keepdims=True))
+    return shares / shares.sum(1, keepdims=True)
 
 
 def _move_toward(lam, group, alpha):
     """Add ``alpha`` to one group's λ, take it from the others in proportion."""
-    others = torch.ones_like(lam, dtype=torch.bool)
+    others = np.ones(len(lam), dtype=bool)
     others[group] = False
-    moved = lam.clone()
+    moved = lam.copy()
     moved[group] = lam[group] + alpha
     rest = lam[others].sum()
     if rest > 0:
         moved[others] = lam[others] - alpha * lam[others] / rest
-    moved = moved.clamp(min=_MIN_FAIRBATCH_LAMBDA)
+    moved = np.maximum(moved, _MIN_FAIRBATCH_LAMBDA)
     return moved / moved.sum()

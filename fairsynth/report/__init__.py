@@ -9,6 +9,7 @@ from ._figures import (
     tradeoff_figure,
 )
 from ._html import Section, report_files, write_report
+from ._mixing import mixing_model, mixing_section, ratio_figure
 from ._rarity import rarity_audit_section, rarity_figure, rarity_section
 from ._sections import (
     attribute_sets,
@@ -30,6 +31,8 @@ __all__ = [
     "distributions_figure",
     "fidelity_section",
     "loss_figure",
+    "mixing_model",
+    "mixing_section",
     "quality_table",
     "rarity_audit_section",
     "rarity_figure",
@@ -37,6 +40,7 @@ __all__ = [
     "rate_panels",
     "rates_figure",
     "rates_section",
+    "ratio_figure",
     "report_files",
     "shift_section",
     "tradeoff_figure",
