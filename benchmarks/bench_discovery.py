@@ -100,7 +100,7 @@ def training_sets(X, y, seed):
     """The training sets compared: (name, X, y, sample_weight)."""
     X, y = X.reset_index(drop=True), y.reset_index(drop=True)
     sets = [("real", X, y, None)]
-    rarity = LatentRarity(random_state=seed).fit(X, y)
+    rarity = LatentRarity(within_class=True, random_state=seed).fit(X, y)
     for power, cap in WEIGHTINGS:
         weights = rarity_weights(X, y, rarity=rarity, power=power, cap=cap)
         sets.append((f"rarity weights (power {power}, cap {cap})", X, y, weights))
@@ -140,7 +140,9 @@ def planted_recall(X, y, planted, seed):
     for by_class in (False, True):
         labels = y if by_class else None
         for aggregate in ("product", "max"):
-            rarity = LatentRarity(aggregate=aggregate, random_state=seed)
+            rarity = LatentRarity(
+                aggregate=aggregate, within_class=by_class, random_state=seed
+            )
             start = time.perf_counter()
             mask = rarity.fit(X, labels).minority(X, labels, share=0.1)
             rows.append(

@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..preprocessing import TabularEncoder
 from ._histogram import LatentHistograms, latent_axes, rarity_scores
 from ._validation import (
+    NEEDS_FIT_LABELS,
     NEEDS_LABELS,
     SMALL_CLASS,
     UNSEEN_CLASSES,
@@ -111,6 +112,10 @@ class LatentRarity(BaseEstimator):
     debias : bool, default=False
         Draw each epoch's rows by the rarity weights of the epoch before, as
         DB-VAE does, so that the VAE learns rare rows as well as common ones.
+    within_class : bool, default=False
+        Score rarity within each class of the ``y`` given to :meth:`fit`: each
+        class gets its own histograms, and scoring then needs the rows' labels.
+        False ignores ``y``.
     random_state : int, RandomState instance or None, default=None
         Seeds the encoder's quantiles and the VAE's training.
 
@@ -127,7 +132,7 @@ class LatentRarity(BaseEstimator):
         The principal axes of the latent means along which they vary (variance
         above 0.01); each has its histogram.
     classes_ : ndarray or None
-        With ``y`` at fit, its classes: rarity is then scored within each class.
+        With ``within_class``, the classes of ``y``; None otherwise.
     histograms_ : list of LatentHistograms
         One per class (one in all without ``y``).
     n_features_in_ : int
@@ -158,6 +163,7 @@ class LatentRarity(BaseEstimator):
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "beta": [Interval(Real, 0, None, closed="left")],
         "debias": ["boolean"],
+        "within_class": ["boolean"],
         "random_state": ["random_state"],
     }
 
@@ -174,6 +180,7 @@ class LatentRarity(BaseEstimator):
         learning_rate=1e-3,
         beta=0.3,
         debias=False,
+        within_class=False,
         random_state=None,
     ):
         self.latent_dim = latent_dim
@@ -186,6 +193,7 @@ class LatentRarity(BaseEstimator):
         self.learning_rate = learning_rate
         self.beta = beta
         self.debias = debias
+        self.within_class = within_class
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -198,9 +206,9 @@ class LatentRarity(BaseEstimator):
             The table, at least 2 rows; numbers, categories, strings and
             booleans, missing values allowed.
         y : array-like of shape (n_samples,), default=None
-            Class labels. When given, each class gets its own histograms, so a
-            row is scored against the rows of its class; the VAE still sees X
-            alone.
+            Class labels, needed and used only with ``within_class``: each class
+            then gets its own histograms, so that a row is scored against the
+            rows of its class. The VAE sees X alone.
 
         Returns
         -------
@@ -208,7 +216,9 @@ class LatentRarity(BaseEstimator):
             The fitted estimator.
         """
         frame = check_rows(X, type(self).__name__)
-        labels = check_labels(y, len(frame))
+        labels = check_labels(y, len(frame)) if self.within_class else None
+        if self.within_class and labels is None:
+            raise ValueError(NEEDS_FIT_LABELS)
         rng = check_random_state(self.random_state)
         self.encoder_ = TabularEncoder(random_state=rng.randint(2**31 - 1))
         codes = self.encoder_.fit_transform(frame)
@@ -314,7 +324,7 @@ class LatentRarity(BaseEstimator):
         X : DataFrame or array-like of shape (n_samples, n_features)
             Rows with the columns seen at fit time.
         y : array-like of shape (n_samples,), default=None
-            The rows' labels; needed, and only used, when fit had ``y``.
+            The rows' labels; needed, and only used, with ``within_class``.
 
         Returns
         -------
@@ -351,7 +361,7 @@ class LatentRarity(BaseEstimator):
         X : DataFrame or array-like of shape (n_samples, n_features)
             Rows with the columns seen at fit time.
         y : array-like of shape (n_samples,), default=None
-            Their labels, when fit had ``y``.
+            Their labels, with ``within_class``.
         share : float in (0, 1), default=0.1
             Share of the rows to mark: ``max(1, round(share * n_samples))`` of
             them, the highest scores (earlier rows first among ties).
@@ -362,6 +372,14 @@ class LatentRarity(BaseEstimator):
             True for the rarest rows.
         """
         return top_share(self.score_samples(X, y), share)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The table encoder codes missing values, categories and strings.
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags
 
     def decode(self, z):
         """Return the table rows the VAE decodes latent codes ``z`` into.

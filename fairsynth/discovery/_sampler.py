@@ -54,8 +54,9 @@ class RarityOversampler(BaseEstimator):
         With ``method="decode"``, the latent noise in the source's standard
         deviations; 0 decodes the latent mean itself.
     within_class : bool, default=True
-        Score rarity within each class (``LatentRarity.fit(X, y)``), so that
-        both classes contribute rare rows; False scores X alone.
+        Score rarity within each class (it sets the rarity model's own
+        ``within_class``), so that every class contributes rare rows; False
+        scores X alone.
     random_state : int, RandomState instance or None, default=None
         Draws the sources, neighbours and interpolation points, and seeds the
         rarity model when its own ``random_state`` is None.
@@ -161,6 +162,7 @@ class RarityOversampler(BaseEstimator):
         rarity = clone(self.rarity) if self.rarity is not None else LatentRarity()
         if rarity.random_state is None:
             rarity.set_params(random_state=int(rng.randint(2**31 - 1)))
+        rarity.set_params(within_class=self.within_class)
         by_class = labels if self.within_class else None
         self.rarity_ = rarity.fit(frame, by_class)
         scores = self.rarity_.score_samples(frame, by_class)

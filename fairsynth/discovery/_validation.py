@@ -6,8 +6,8 @@ import pandas as pd
 from ..preprocessing._table import as_frame
 
 TOO_FEW_ROWS = (
-    "{estimator} needs at least 2 rows to learn which rows are common; got {n}. "
-    "Pass the whole table."
+    "{estimator} needs at least 2 rows to learn which rows are common; got "
+    "n_samples={n}. Pass the whole table."
 )
 BAD_SHARE = "share must be a number strictly between 0 and 1; got {share!r}."
 WRONG_LENGTH = "X has {n} rows but y has {n_y}; they must match."
@@ -15,15 +15,19 @@ MISSING_LABELS = (
     "y contains {n} missing values. Drop those rows or fill in their labels first."
 )
 NEEDS_LABELS = (
-    "{estimator} was fitted with y, so it scores rarity within each class; pass "
-    "the rows' labels as y."
+    "{estimator} was fitted with within_class=True, so it scores rarity within "
+    "each class; pass the rows' labels as y."
+)
+NEEDS_FIT_LABELS = (
+    "within_class=True scores rarity within each class, so fit needs the class "
+    "labels as y."
 )
 UNSEEN_CLASSES = (
     "y holds classes not seen at fit time: {values}. Refit on data with them."
 )
 SMALL_CLASS = (
     "Class {label!r} has {n} row(s); scoring rarity within each class needs at "
-    "least 2 per class. Drop the class, or fit without y."
+    "least 2 per class. Drop the class, or set within_class=False."
 )
 
 

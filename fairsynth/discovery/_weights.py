@@ -2,9 +2,11 @@
 
 from numbers import Real
 
+import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ._rarity import LatentRarity, capped_weights
@@ -39,8 +41,8 @@ def rarity_weights(X, y=None, *, rarity=None, power=1.0, cap=10.0):
     X : DataFrame or array-like of shape (n_samples, n_features)
         The training rows.
     y : array-like of shape (n_samples,), default=None
-        Their labels. When given, a ``rarity`` that is not fitted yet is fitted
-        with them, so that rows are weighed within their class.
+        Their labels, for a ``rarity`` with ``within_class=True`` (rows are then
+        weighed within their class).
     rarity : LatentRarity or None, default=None
         A fitted model scores X as it is; one not fitted (None: the defaults)
         is cloned and fitted on X first.
@@ -72,7 +74,7 @@ def rarity_weights(X, y=None, *, rarity=None, power=1.0, cap=10.0):
     ):
         raise ValueError(BAD_CAP.format(cap=cap))
     fitted = _fitted_rarity(rarity, X, y)
-    scores = fitted.score_samples(X, y if fitted.classes_ is not None else None)
+    scores = fitted.score_samples(X, y if fitted.within_class else None)
     return capped_weights(power * scores, cap)
 
 
@@ -87,8 +89,9 @@ class RarityWeightedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
     """Fit any estimator with :func:`rarity_weights` as its ``sample_weight``.
 
     A Pipeline step for DB-VAE's reweighting: rarity is learned on each
-    training set (within each class), and the weights go to the inner
-    estimator's ``fit``. Prediction is the inner estimator's.
+    training set (within each class if the rarity model's ``within_class``
+    says so), and the weights go to the inner estimator's ``fit``. Prediction is
+    the inner estimator's.
 
     Parameters
     ----------
@@ -112,6 +115,10 @@ class RarityWeightedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         The weights the estimator was fitted with.
     classes_ : ndarray
         The inner estimator's classes.
+    n_features_in_ : int
+        Number of columns of X.
+    feature_names_in_ : ndarray of str
+        The column names of X, when X is a DataFrame.
 
     Examples
     --------
@@ -162,7 +169,11 @@ class RarityWeightedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
                 "estimator=LogisticRegression() or another that takes sample_weight."
             )
         self._validate_params()
+        check_classification_targets(y)
         self.rarity_ = clone(self.rarity or LatentRarity()).fit(X, y)
+        self.n_features_in_ = self.rarity_.n_features_in_
+        if isinstance(X, pd.DataFrame):
+            self.feature_names_in_ = self.rarity_.feature_names_in_
         self.sample_weight_ = rarity_weights(
             X, y, rarity=self.rarity_, power=self.power, cap=self.cap
         )

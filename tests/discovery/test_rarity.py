@@ -14,6 +14,7 @@ from fairsynth.discovery import LatentRarity
 from fairsynth.discovery._histogram import LatentHistograms, rarity_scores
 from fairsynth.discovery._validation import (
     BAD_SHARE,
+    NEEDS_FIT_LABELS,
     NEEDS_LABELS,
     SMALL_CLASS,
     TOO_FEW_ROWS,
@@ -32,7 +33,7 @@ def fitted(table):
 @pytest.fixture(scope="module")
 def fitted_by_class(table):
     X, y = table
-    return LatentRarity(**TINY_VAE).fit(X, y)
+    return LatentRarity(**TINY_VAE, within_class=True).fit(X, y)
 
 
 def test_imports_without_torch():
@@ -107,7 +108,15 @@ def test_a_class_of_one_row_is_refused(table):
     y.iloc[0] = 7
     message = SMALL_CLASS.format(label=7, n=1)
     with pytest.raises(ValueError, match=re.escape(message)):
-        LatentRarity(**TINY_VAE).fit(X, y)
+        LatentRarity(**TINY_VAE, within_class=True).fit(X, y)
+
+
+def test_within_class_needs_labels_at_fit(table):
+    X, y = table
+    with pytest.raises(ValueError, match=re.escape(NEEDS_FIT_LABELS)):
+        LatentRarity(**TINY_VAE, within_class=True).fit(X)
+    # Without within_class, y is ignored, as by scikit-learn's unsupervised models.
+    assert LatentRarity(**TINY_VAE).fit(X, y).classes_ is None
 
 
 def test_params_reach_the_model():

@@ -73,7 +73,9 @@ def test_bad_arguments(numeric_table, kwargs, error, message):
 def weighted(numeric_table):
     X, y = numeric_table
     model = RarityWeightedClassifier(
-        estimator=LogisticRegression(), rarity=LatentRarity(**TINY_VAE), cap=4.0
+        estimator=LogisticRegression(),
+        rarity=LatentRarity(**TINY_VAE, within_class=True),
+        cap=4.0,
     )
     return model.fit(X, y)
 
@@ -83,6 +85,8 @@ def test_classifier_fits_with_the_weights(numeric_table, weighted):
     assert weighted.classes_.tolist() == [0, 1]
     assert weighted.sample_weight_.max() <= 4.0 + 1e-9
     assert weighted.rarity_.classes_.tolist() == [0, 1]
+    assert weighted.n_features_in_ == 4
+    assert list(weighted.feature_names_in_) == list(X.columns)
     assert weighted.predict_proba(X).shape == (300, 2)
     assert weighted.decision_function(X).shape == (300,)
     assert 0.0 <= weighted.score(X, y) <= 1.0
