@@ -20,6 +20,7 @@ PACKAGES = (
     "fairsynth.cli",
     "fairsynth.sampler",
     "fairsynth.adversarial",
+    "fairsynth.discovery",
     "fairsynth.preprocessing",
     "fairsynth.nn",
     "fairsynth.gan",
