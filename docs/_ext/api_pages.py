@@ -20,6 +20,7 @@ PACKAGES = (
     "fairsynth.cli",
     "fairsynth.sampler",
     "fairsynth.adversarial",
+    "fairsynth.mixing",
     "fairsynth.discovery",
     "fairsynth.preprocessing",
     "fairsynth.nn",
