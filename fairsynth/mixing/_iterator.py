@@ -21,6 +21,14 @@ class RowPools:
         The pool of every row.
     n_pools : int
         Number of pools (some may be empty).
+
+    Examples
+    --------
+    >>> from fairsynth.mixing import RowPools
+    >>> pools = RowPools([0, 1, 1, 0], 2)
+    >>> drawn = pools.draw([3, 2]).tolist()  # 3 rows of pool 0, then 2 of pool 1
+    >>> set(drawn[:3]) <= {0, 3}, set(drawn[3:]) <= {1, 2}
+    (True, True)
     """
 
     def __init__(self, pools, n_pools):
@@ -77,6 +85,21 @@ class CellMixingIterator:
         rows.
     shuffle : bool or None, default=None
         Ignored (batches are random draws); accepted because skorch nets pass it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skorch.dataset import Dataset
+    >>> from fairsynth.mixing import CellMixingIterator, MixingRatios
+    >>> X, y = np.zeros((8, 2), np.float32), np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    >>> cells = np.array([0, 0, 1, 1, 2, 2, 3, 3])  # label * n_groups + group
+    >>> real = np.array([True, False] * 4)
+    >>> ratios = MixingRatios([[1, 1], [1, 1]], has_generated=np.ones((2, 2), bool))
+    >>> batches = CellMixingIterator(
+    ...     Dataset(X, y), 8, cells=cells, real=real, ratios=ratios
+    ... )
+    >>> [len(X_batch) for X_batch, _ in batches]  # one row of each of 8 pools
+    [8]
     """
 
     def __init__(

@@ -23,6 +23,17 @@ class RatioHistory(Callback):
     """Record ``λ`` and ``μ`` in the net's history at the end of every epoch.
 
     The ratios before training are kept as ``net.initial_ratios_``.
+
+    Examples
+    --------
+    >>> from fairsynth import DrFairnessClassifier
+    >>> from fairsynth.datasets import make_biased_classification
+    >>> X, y = make_biased_classification(200, random_state=0)
+    >>> clf = DrFairnessClassifier(
+    ...     sensitive="group", mode="fixed", max_epochs=2, random_state=0
+    ... ).fit(X, y)
+    >>> clf.net_.history[:, "mu"]  # real rows only: every cell is real
+    [[[1.0, 1.0], [1.0, 1.0]], [[1.0, 1.0], [1.0, 1.0]]]
     """
 
     def on_train_begin(self, net, **kwargs):
@@ -76,6 +87,19 @@ class MixingNet(NeuralNet):
 
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
+
+    Examples
+    --------
+    :class:`~fairsynth.DrFairnessClassifier` builds and holds one:
+
+    >>> from fairsynth import DrFairnessClassifier
+    >>> from fairsynth.datasets import make_biased_classification
+    >>> X, y = make_biased_classification(200, random_state=0)
+    >>> clf = DrFairnessClassifier(
+    ...     sensitive="group", mode="fairbatch", max_epochs=1, random_state=0
+    ... ).fit(X, y)
+    >>> type(clf.net_).__name__, clf.net_.ratios.shape
+    ('MixingNet', (2, 2))
     """
 
     def __init__(

@@ -17,6 +17,13 @@ def mixing_model(estimator):
     A classifier counts when it has a ``ratio_history_`` (a fitted
     :class:`fairsynth.DrFairnessClassifier`); in a Pipeline, its last step is
     looked at.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from fairsynth.report import mixing_model
+    >>> mixing_model(LogisticRegression()) is None
+    True
     """
     steps = getattr(estimator, "steps", None)
     if steps:
@@ -88,6 +95,18 @@ def mixing_section(classifier):
     Returns
     -------
     Section
+
+    Examples
+    --------
+    >>> from fairsynth import DrFairnessClassifier
+    >>> from fairsynth.datasets import make_biased_classification
+    >>> from fairsynth.report import mixing_section
+    >>> X, y = make_biased_classification(200, random_state=0)
+    >>> clf = DrFairnessClassifier(
+    ...     sensitive="group", mode="fairbatch", max_epochs=1, random_state=0
+    ... ).fit(X, y)
+    >>> list(mixing_section(clf).figures)
+    ['mixing_ratios']
     """
     model = mixing_model(classifier)
     if model is None:
