@@ -297,6 +297,35 @@ def summary(rows):
     return parts
 
 
+def race_part(name, args, extra):
+    """One dataset with race hidden: its rows and its Markdown section."""
+    tasks, skipped = load_tasks(name)
+    if skipped:
+        print(skipped)
+        return [], []
+    task = next(t for t in tasks if t.attribute == "race")
+    if args.quick:
+        task.X, task.y = task.X.iloc[:8000], task.y.iloc[:8000]
+    timing = {}
+    auc, shares, found = hidden_race_part(task, args.seed, timing)
+    extra["timing"][name], extra["auc"][name] = timing, auc
+    extra["race_shares"][name] = shares.round(4).to_dict(orient="index")
+    print(pd.DataFrame(found).to_string(), flush=True)
+    return found, [
+        "",
+        f"**{name}, race hidden**: ROC AUC of rarity against the small race "
+        f"groups (under {LARGE_GROUP:.0%} of the rows) "
+        f"{auc:.3f}; fit {timing['fit_seconds']} s on {timing['n_fit_rows']} "
+        f"rows, scoring {timing['score_rows_per_second']:,} rows/s.",
+        "",
+        shares.reset_index(names="race").to_markdown(index=False, floatfmt=".3f"),
+        "",
+        pd.DataFrame(found)
+        .drop(columns="part")
+        .to_markdown(index=False, floatfmt=".4f"),
+    ]
+
+
 def main():
     args = arguments()
     warnings.filterwarnings("ignore", category=FutureWarning)
@@ -307,38 +336,13 @@ def main():
     for part in summary(rows):
         sections += ["", part.reset_index().to_markdown(index=False, floatfmt=".4f")]
     for name in args.datasets:
-        tasks, skipped = load_tasks(name)
-        if skipped:
-            print(skipped)
-            continue
-        task = next(t for t in tasks if t.attribute == "race")
-        if args.quick:
-            task.X, task.y = task.X.iloc[:8000], task.y.iloc[:8000]
-        timing = {}
-        auc, shares, found = hidden_race_part(task, args.seed, timing)
-        rows += found
-        extra["timing"][name], extra["auc"][name] = timing, auc
-        extra["race_shares"][name] = shares.round(4).to_dict(orient="index")
-        sections += [
-            "",
-            f"**{name}, race hidden**: ROC AUC of rarity against the small race "
-            f"groups (under {LARGE_GROUP:.0%} of the rows) "
-            f"{auc:.3f}; fit {timing['fit_seconds']} s on {timing['n_fit_rows']} "
-            f"rows, scoring {timing['score_rows_per_second']:,} rows/s.",
-            "",
-            shares.reset_index(names="race").to_markdown(index=False, floatfmt=".3f"),
-            "",
-            pd.DataFrame(found)
-            .drop(columns="part")
-            .to_markdown(index=False, floatfmt=".4f"),
-        ]
-        print(pd.DataFrame(found).to_string(), flush=True)
+        found, section = race_part(name, args, extra)
+        rows, sections = rows + found, sections + section
     notes = [
         f"Planted tables: {n_rows} training and {n_test} test rows, a "
         f"subgroup of {args.planted_shares} of the rows, data seeds "
-        f"{args.data_seeds}; the "
-        "FairGAN latents on the first table only; LatentRarity defaults, "
-        "other settings at their defaults.",
+        f"{args.data_seeds}; the FairGAN latents on the first table only; "
+        "LatentRarity and the other settings at their defaults.",
         f"Total time {time.perf_counter() - start:.0f} s.",
     ]
     write_results(
