@@ -435,7 +435,8 @@ class DrFairnessClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def _transform(self, X):
-        check_is_fitted(self)
+        # A fit that failed part way leaves attributes, but no net.
+        check_is_fitted(self, "net_")
         is_frame = isinstance(X, pd.DataFrame)
         X = validate_data(
             self, X, reset=False, skip_check_array=is_frame, dtype=None,

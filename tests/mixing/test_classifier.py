@@ -306,3 +306,14 @@ def test_cuda_fit_and_pickle(data):
     np.testing.assert_allclose(
         restored.predict_proba(X), clf.predict_proba(X), rtol=1e-5
     )
+
+
+def test_a_failed_fit_leaves_it_unfitted(data):
+    from sklearn.exceptions import NotFittedError
+
+    (X, y), generated = data
+    clf = tiny(generator=generated, batch_size=4)
+    with pytest.raises(ValueError, match="too small"):
+        clf.fit(X, y)
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
