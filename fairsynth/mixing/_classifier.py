@@ -458,7 +458,8 @@ class DrFairnessClassifier(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples,)
             Positive values predict ``classes_[1]``.
         """
-        logits = self.net_.forward(self._transform(X))
+        X_enc = self._transform(X)
+        logits = self.net_.forward(X_enc)
         return logits.reshape(-1).numpy().astype(np.float64)
 
     def predict_proba(self, X):
