@@ -35,6 +35,12 @@ from ._signals import raise_if_interrupted
 # audit warns about groups smaller than this: a handful of rows gives rates that
 # swing by tens of points, and the difference and ratio rows follow the extremes.
 SMALL_GROUP = 30
+
+NEEDS_MODEL = (
+    "--classifier needs --model, a sampler saved by fairsynth resample, which makes "
+    "each row's counterfactual twins."
+)
+
 # The columns whose shift resample prints, largest first.
 SHIFT_ROWS = 10
 
@@ -76,10 +82,12 @@ def audit(args):
     pos_label = positive_label(frame, args.target, args.pos_label)
     if args.model and not args.classifier:
         raise CLIError("--model makes twins for --classifier; pass --classifier too.")
-    sampler = load_model(args.model) if args.model else None
+    if args.classifier and not args.model:
+        raise CLIError(NEEDS_MODEL)
+    sampler, classifier = load_models(args)
     check_audit_options(args)
     features = frame.drop(columns=[args.pred] if args.pred else [])
-    flips = counterfactual_audit(args, sampler, features)
+    flips = counterfactual_audit(args, sampler, classifier, features)
     if pos_label is None:
         chosen = infer_pos_label(frame[args.target].dropna(), None)
         say(f"Positive label of {args.target!r}: {chosen!r} (--pos-label to choose)")
@@ -158,21 +166,26 @@ def write_audit_report(args, frame, pos_label, extra):
     say(f"Wrote the report to {path}")
 
 
-def counterfactual_audit(args, sampler, frame):
-    """Flip rates of ``--classifier`` on the table's rows and their twins, or None.
+def load_models(args):
+    """Load the ``--model`` sampler and the ``--classifier`` model (None if absent)."""
+    sampler = load_model(args.model) if args.model else None
+    classifier = None
+    if args.classifier:
+        classifier = load_classifier(args.classifier, trusted=args.trust_classifier)
+    return sampler, classifier
+
+
+def counterfactual_audit(args, sampler, classifier, frame):
+    """Flip rates of ``classifier`` on the table's rows and their twins, or None.
 
     ``sampler`` (the ``--model``) makes each row's twins in every other group.
     """
     from ..metrics import counterfactual_report
 
-    if args.classifier is None:
+    if classifier is None:
         return None
     if sampler is None:
-        raise CLIError(
-            "--classifier needs --model, a sampler saved by fairsynth resample, "
-            "which makes each row's counterfactual twins."
-        )
-    classifier = load_classifier(args.classifier, trusted=args.trust_classifier)
+        raise CLIError(NEEDS_MODEL)
     X = frame.drop(columns=args.target).reset_index(drop=True)
     X_twin, _ = sampler.counterfactuals(X, frame[args.target].to_numpy())
     try:
@@ -356,10 +369,14 @@ def report(args):
     real = load_labelled(args.real, args.target, args.sensitive)
     marked = load_labelled(args.synthetic, args.target, args.sensitive)
     table = marked.drop(columns=ORIGIN_COLUMN, errors="ignore")
-    check_same_columns(table, args.synthetic, real, args.real)
+    dropped = check_same_columns(
+        table, args.synthetic, real, args.real, allow_missing=True
+    )
+    real = real.drop(columns=dropped)
     origin = row_origins(real, marked)
     table = table[real.columns]
     counts = {kind: int((origin == kind).sum()) for kind in ORIGINS}
+    models = load_models(args)
     say(
         f"{args.synthetic}: {counts['real']} real rows, {counts['copied']} copies of "
         f"real rows, {counts['generated']} generated rows"
@@ -367,17 +384,32 @@ def report(args):
     path = write_report(
         args.out,
         "fairsynth report",
-        report_sections(args, real, table, origin),
+        report_sections(args, real, table, origin, *models),
         force=args.force,
         intro=f"Real: {args.real}. Resampled: {args.synthetic}, with "
         f"{counts['real']} real rows, {counts['copied']} copies of real rows and "
         f"{counts['generated']} generated rows; the generated rows alone are "
-        "compared with the real ones.",
+        "compared with the real ones." + report_provenance(args, dropped, *models),
     )
     say(f"Wrote the report to {path}")
 
 
-def report_sections(args, real, table, origin):
+def report_provenance(args, dropped, sampler, classifier):
+    """Sentences naming the columns left out and the models behind the report."""
+    text = ""
+    if dropped:
+        text += (
+            f" Columns of {args.real} that the resampled table lacks, left out of "
+            f"every comparison (dropped before training): {', '.join(dropped)}."
+        )
+    if sampler is not None:
+        text += f" Generator: {sampler!r}, from {args.model}."
+    if classifier is not None:
+        text += f" Classifier: {classifier!r}, from {args.classifier}."
+    return text
+
+
+def report_sections(args, real, table, origin, sampler, classifier):
     """Build the report's sections: rates, generated rows, training, flip rates."""
     from ..report import (
         counterfactual_section,
@@ -412,10 +444,11 @@ def report_sections(args, real, table, origin):
         if len(shift):
             sections.append(shift_section(shift))
             warn_side_effects(shift)
-    sampler = load_model(args.model) if args.model else None
-    mixing = mixing_sections(args)
+    mixing = mixing_sections(classifier)
     # A DrFairnessClassifier alone shows its ratios; flip rates need --model.
-    flips = counterfactual_audit(args, sampler, real) if sampler or not mixing else None
+    flips = None
+    if sampler or not mixing:
+        flips = counterfactual_audit(args, sampler, classifier, real)
     if sampler is not None:
         sections.append(training_section(sampler.net_.history))
     if flips is not None:
@@ -423,14 +456,11 @@ def report_sections(args, real, table, origin):
     return sections + mixing
 
 
-def mixing_sections(args):
+def mixing_sections(classifier):
     """Return the section of ``--classifier``'s ratios, if a DrFairnessClassifier."""
     from ..report import mixing_model, mixing_section
 
-    if args.classifier is None:
-        return []
-    classifier = load_classifier(args.classifier, trusted=args.trust_classifier)
-    if mixing_model(classifier) is None:
+    if classifier is None or mixing_model(classifier) is None:
         return []
     return [mixing_section(classifier)]
 

@@ -84,16 +84,17 @@ def check_columns(frame, names, path, option):
         )
 
 
-def check_same_columns(frame, path, reference, reference_path):
+def check_same_columns(frame, path, reference, reference_path, *, allow_missing=False):
     """``frame`` must have the columns of ``reference``, in any order.
 
     The report's metrics and figures align columns by name, so only the set of
-    names must match.
+    names must match. With ``allow_missing``, ``frame`` may lack some columns (those
+    dropped before training); return them.
     """
     missing = [name for name in reference.columns if name not in frame.columns]
     unexpected = [name for name in frame.columns if name not in reference.columns]
-    if not (missing or unexpected):
-        return
+    if not unexpected and (allow_missing or not missing):
+        return missing
     problems = [
         *([f"missing {_names(missing)}"] if missing else []),
         *([f"unexpected {_names(unexpected)}"] if unexpected else []),

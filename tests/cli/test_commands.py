@@ -225,7 +225,24 @@ def test_report_writes_html_and_pngs(data_dir, capsys, tmp_path):
     }
     for png in out.glob("*.png"):
         assert matplotlib.image.imread(png).ndim == 3
-    assert "data:image/png;base64," in (out / "report.html").read_text()
+    page = (out / "report.html").read_text()
+    assert "data:image/png;base64," in page
+    assert "Generator: FairGANSampler(" in page and "model.zip" in page
+
+
+def test_report_names_the_columns_dropped_before_training(data_dir, capsys, tmp_path):
+    out, synthetic = tmp_path / "report", tmp_path / "fewer.csv"
+    pd.read_csv(data_dir / "resampled.csv").drop(columns="proxy_1").to_csv(
+        synthetic, index=False
+    )
+    code, _, err = run(
+        capsys, "report", data_dir / "data.csv", synthetic,
+        "--target", "label", "--sensitive", "group", "--out", out,
+    )  # fmt: skip
+    assert code == 0, err
+    page = (out / "report.html").read_text()
+    assert "that the resampled table lacks, left out of every comparison" in page
+    assert "(dropped before training): proxy_1." in page
 
 
 def quality_in_report(page):
