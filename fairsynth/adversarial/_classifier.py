@@ -17,12 +17,13 @@ from ..metrics._validation import sensitive_keys
 from . import _input
 from ._modules import Adversary, AdversaryLoss, Predictor
 from ._net import _INFERENCE_BATCH, AdversarialNet
+from ._predictions import LogitPredictions
 
 _NON_NEGATIVE_INT = [Interval(Integral, 0, None, closed="left")]
 _POSITIVE_REAL = [Interval(Real, 0, None, closed="neither")]
 
 
-class AdversarialFairClassifier(ClassifierMixin, BaseEstimator):
+class AdversarialFairClassifier(LogitPredictions, ClassifierMixin, BaseEstimator):
     """Binary classifier trained against an adversary that guesses the sensitive groups.
 
     A predictor network and an adversary network, each with its own optimizer, are
@@ -348,55 +349,6 @@ class AdversarialFairClassifier(ClassifierMixin, BaseEstimator):
         )
         features, _ = _input.split_sensitive(X, list(self.groups_))
         return self._encode(_input.check_features(features))
-
-    def decision_function(self, X):
-        """Return the logit of ``classes_[1]``.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_columns)
-            Same columns as in ``fit``; the sensitive columns are ignored.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Positive values predict ``classes_[1]``.
-        """
-        X_enc = self._transform(X)
-        logits = self.net_.forward(X_enc)
-        return logits.numpy().astype(np.float64)
-
-    def predict_proba(self, X):
-        """Return the probability of each class.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_columns)
-            Same columns as in ``fit``; the sensitive columns are ignored.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, 2)
-            Columns ordered as ``classes_``.
-        """
-        proba = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
-        return np.column_stack([1.0 - proba, proba])
-
-    def predict(self, X):
-        """Return the predicted class.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_columns)
-            Same columns as in ``fit``; the sensitive columns are ignored.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        decision = self.decision_function(X)
-        return self.classes_[(decision > 0).astype(int)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

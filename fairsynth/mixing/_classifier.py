@@ -5,7 +5,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -14,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from ..adversarial import _input
 from ..adversarial._modules import Predictor
+from ..adversarial._predictions import LogitPredictions
 from ..gan import resolve_device, seeded
 from ..metrics._validation import sensitive_keys
 from . import _data, _generated
@@ -28,7 +28,7 @@ _POSITIVE_INT = [Interval(Integral, 1, None, closed="left")]
 _POSITIVE_REAL = [Interval(Real, 0, None, closed="neither")]
 
 
-class DrFairnessClassifier(ClassifierMixin, BaseEstimator):
+class DrFairnessClassifier(LogitPredictions, ClassifierMixin, BaseEstimator):
     """Binary classifier trained on batches that mix real and generated rows.
 
     Every batch holds, for each ``(label y, group z)`` cell, ``λ_yz μ_yz S_y``
@@ -444,54 +444,6 @@ class DrFairnessClassifier(ClassifierMixin, BaseEstimator):
         )  # fmt: skip
         features, _ = _input.split_sensitive(X, self._sensitive_keys)
         return self._encode(_input.check_features(features))
-
-    def decision_function(self, X):
-        """Return the logit of ``classes_[1]``.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_columns)
-            Same columns as in ``fit``; the sensitive columns are ignored.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Positive values predict ``classes_[1]``.
-        """
-        X_enc = self._transform(X)
-        logits = self.net_.forward(X_enc)
-        return logits.reshape(-1).numpy().astype(np.float64)
-
-    def predict_proba(self, X):
-        """Return the probability of each class.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_columns)
-            Same columns as in ``fit``; the sensitive columns are ignored.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, 2)
-            Columns ordered as ``classes_``.
-        """
-        proba = torch.sigmoid(torch.as_tensor(self.decision_function(X))).numpy()
-        return np.column_stack([1.0 - proba, proba])
-
-    def predict(self, X):
-        """Return the predicted class.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_columns)
-            Same columns as in ``fit``; the sensitive columns are ignored.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        return self.classes_[(self.decision_function(X) > 0).astype(int)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
