@@ -91,6 +91,12 @@ PAGES = {
         "group-blind baselines (accuracy, DP, DEO, bias amplification, score "
         "divergence, flip rates), and the twins' minimality and realism.",
     ),
+    "scale": (
+        "Streamed and partitioned generation",
+        "``benchmarks/bench_scale.py``: Adult rows generated straight to Parquet, "
+        "in one process and on a Dask ``LocalCluster``, with each process's peak "
+        "memory, and the same dataset from one seed on 1 and on several workers.",
+    ),
     "adversarial": (
         "The adversarial classifier",
         "``benchmarks/bench_adversarial.py``: ``AdversarialFairClassifier`` against "
