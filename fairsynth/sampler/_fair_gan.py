@@ -11,7 +11,6 @@ from imblearn.over_sampling.base import BaseOverSampler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import _strategy as strategy
 from ._fitting import GENERATION_PARAMS, NetworkFitting
 from ._planning import CellPlanning
 from ._rows import RowMaking
@@ -514,12 +513,7 @@ class FairGANSampler(
         """
         check_is_fitted(self, "net_")
         check_n_samples(n_samples)
-        weights = strategy.fair_joint(self._counts) * self._cell_mask(groups, y)
-        cells = strategy.round_to_total(weights, n_samples)
-        strategy.check_learnable(
-            self._counts, cells > 0, self.groups_, self.classes_.tolist()
-        )
-        return self._restore(*self._generate(cells))
+        return self._restore(*self._generate(self._fair_cells(n_samples, groups, y)))
 
     def save(self, path):
         """Write the fitted sampler to a model file that loads without running code.

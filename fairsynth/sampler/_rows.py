@@ -82,6 +82,19 @@ class RowMaking:
             log_likelihoods[:, cell] = self.net_.log_likelihoods(tokens, codes)
         return fair_labels.cell_posteriors(log_likelihoods, self._counts)
 
+    def _fair_cells(self, n_samples, groups, label):
+        """Rows per cell of ``n_samples`` generated rows (see :meth:`sample`).
+
+        The fair joint distribution, restricted to the cells ``groups`` and
+        ``label`` name; a cell too small to learn is refused.
+        """
+        weights = strategy.fair_joint(self._counts) * self._cell_mask(groups, label)
+        cells = strategy.round_to_total(weights, n_samples)
+        strategy.check_learnable(
+            self._counts, cells > 0, self.groups_, self.classes_.tolist()
+        )
+        return cells
+
     def _cell_mask(self, groups, label):
         """1 for the cells that match the requested ``groups`` and ``label``, else 0."""
         mask = np.ones_like(self._counts, dtype=float)

@@ -16,7 +16,6 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .._files import atomic_path
-from . import _strategy as strategy
 from ._validation import check_n_samples
 
 DEFAULT_CHUNK_ROWS = 100_000
@@ -65,11 +64,7 @@ def _seeded_copy(sampler, seed):
 
 def chunk_frame(sampler, rows, seed, *, groups=None, y=None, target=None):
     """Generate one chunk as a DataFrame: X's columns, then the label as ``target``."""
-    weights = strategy.fair_joint(sampler._counts) * sampler._cell_mask(groups, y)
-    cells = strategy.round_to_total(weights, rows)
-    strategy.check_learnable(
-        sampler._counts, cells > 0, sampler.groups_, sampler.classes_.tolist()
-    )
+    cells = sampler._fair_cells(rows, groups, y)
     frame, labels = _seeded_copy(sampler, seed)._generate(cells)
     frame.columns = [str(column) for column in frame.columns]
     name = target or _target_name(sampler)
