@@ -2,6 +2,7 @@
 
 import sys
 import time
+from datetime import datetime, timedelta
 
 from skorch.callbacks import Callback
 from tqdm.auto import tqdm
@@ -55,7 +56,10 @@ class TimeEstimate(Callback):
                 n_batches * net.adversarial_epochs - self.adversarial_batches_
             )
             self._adversarial(
-                net, per_batch, before + per_batch * self.adversarial_batches_ + left
+                net,
+                per_batch,
+                before + per_batch * self.adversarial_batches_ + left,
+                datetime.now() + timedelta(seconds=left),
             )
 
     @staticmethod
@@ -71,10 +75,13 @@ class TimeEstimate(Callback):
         )
 
     @staticmethod
-    def _adversarial(net, per_batch, total):
+    def _adversarial(net, per_batch, total, end):
+        # The clock time also counts what the epochs do not: reading and encoding
+        # the table before training.
         tqdm.write(
             f"Adversarial batches take {per_batch:.2f} s each: "
             f"{net.adversarial_epochs} epoch(s) of {len(net.batches_)} batches, so "
-            f"training ends after about {_duration(total)} in all.",
+            f"training ends after about {_duration(total)} of epochs in all, at "
+            f"about {end:%H:%M:%S}.",
             file=sys.stdout,
         )

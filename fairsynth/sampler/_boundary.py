@@ -13,8 +13,10 @@ Real rows to copy (``copy_share``) are drawn with the same weights.
 """
 
 import numpy as np
+from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from ..preprocessing import TabularEncoder
 
@@ -28,9 +30,15 @@ def fit_ranker(features, cell_ids):
 
     ``features`` leave the sensitive columns out, so the ranker reads the group
     from the other columns only, as the models the resampled data is meant for do.
-    Numbers enter as their quantile codes, categories one-hot.
+    Numbers enter as their quantile codes, categories one-hot, in a sparse matrix:
+    a column of thousands of categories (names, say) would otherwise make every
+    step of the solver multiply a dense matrix of that width.
     """
-    model = make_pipeline(TabularEncoder(), LogisticRegression(max_iter=1000))
+    model = make_pipeline(
+        TabularEncoder(),
+        FunctionTransformer(sparse.csr_matrix, accept_sparse=True),
+        LogisticRegression(max_iter=1000),
+    )
     return model.fit(features, cell_ids)
 
 

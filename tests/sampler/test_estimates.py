@@ -1,6 +1,7 @@
 """What a fit says about its cost before it pays it: memory, then time."""
 
 import os
+import re
 
 import pytest
 from _helpers import TINY_GAN
@@ -55,6 +56,8 @@ def test_the_first_epoch_of_each_phase_tells_the_training_time(biased, capsys):
     assert "at most 3 likelihood epochs, so at most about" in out
     assert out.count("Adversarial batches take") == 1
     assert "3 epoch(s) of" in out and "training ends after about" in out
+    # The clock time counts the work before the first epoch too.
+    assert re.search(r"in all, at about \d\d:\d\d:\d\d\.", out)
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/meminfo"), reason="Linux only")
