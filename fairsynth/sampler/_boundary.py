@@ -16,7 +16,6 @@ import numpy as np
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer
 
 from ..preprocessing import TabularEncoder
 
@@ -25,20 +24,26 @@ from ..preprocessing import TabularEncoder
 CANDIDATES = 10
 
 
+class SparseTabularEncoder(TabularEncoder):
+    """A :class:`~fairsynth.preprocessing.TabularEncoder` whose matrix is sparse.
+
+    A column of thousands of categories (names, say) would otherwise make every step
+    of the ranker's solver multiply a dense matrix of that width.
+    """
+
+    def transform(self, X):
+        """Encode ``X`` as a CSR matrix."""
+        return sparse.csr_matrix(super().transform(X))
+
+
 def fit_ranker(features, cell_ids):
     """Fit a logistic regression of the ``(group, class)`` cell on the features.
 
     ``features`` leave the sensitive columns out, so the ranker reads the group
     from the other columns only, as the models the resampled data is meant for do.
-    Numbers enter as their quantile codes, categories one-hot, in a sparse matrix:
-    a column of thousands of categories (names, say) would otherwise make every
-    step of the solver multiply a dense matrix of that width.
+    Numbers enter as their quantile codes, categories one-hot, in a sparse matrix.
     """
-    model = make_pipeline(
-        TabularEncoder(),
-        FunctionTransformer(sparse.csr_matrix, accept_sparse=True),
-        LogisticRegression(max_iter=1000),
-    )
+    model = make_pipeline(SparseTabularEncoder(), LogisticRegression(max_iter=1000))
     return model.fit(features, cell_ids)
 
 

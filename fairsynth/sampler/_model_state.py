@@ -26,12 +26,14 @@ from ..preprocessing import Span, TabularEncoder, TabularTokenizer
 from ..preprocessing._bins import BinnedColumn
 from ..preprocessing._columns import CategoricalColumn, NumericColumn
 from ..preprocessing._derived import DerivedColumn
+from ._boundary import SparseTabularEncoder
 
 TAG = "__type__"
 # The only classes a model file can make, by the names it calls them.
 CLASSES = {
     "fairsynth.TabularTokenizer": TabularTokenizer,
     "fairsynth.TabularEncoder": TabularEncoder,
+    "fairsynth.SparseTabularEncoder": SparseTabularEncoder,
     "fairsynth.BinnedColumn": BinnedColumn,
     "fairsynth.NumericColumn": NumericColumn,
     "fairsynth.CategoricalColumn": CategoricalColumn,

@@ -21,6 +21,10 @@ ID_SPREAD = 2
 MIN_ROWS = 50
 # Text this long on average is prose (addresses, notes), not a category.
 TEXT_LENGTH = 30
+# Labels of which this share of rows hold a value no other row has (first and last
+# names, say) single those rows out: a generator that learns them hands real
+# people's rare values back, and each value costs a token.
+SINGLETON_SHARE = 0.2
 # Values checked for a date format, and the share that must parse.
 DATE_SAMPLE = 200
 DATE_SHARE = 0.9
@@ -80,15 +84,29 @@ def _reason(column):
         return "a date written as text"
     if text and values.astype(str).str.len().mean() >= TEXT_LENGTH:
         return "free text"
-    distinct = values.nunique()
-    unique = len(values) >= MIN_ROWS and distinct >= ID_SHARE * len(values)
-    if pd.api.types.is_float_dtype(column) or not unique:
+    if len(values) < MIN_ROWS or pd.api.types.is_float_dtype(column):
         return None
-    if pd.api.types.is_integer_dtype(column):
-        spread = int(values.max()) - int(values.min()) + 1
-        if spread > ID_SPREAD * distinct:
-            return None
-    return f"an identifier ({distinct} distinct values in {len(values)} rows)"
+    distinct = values.nunique()
+    if distinct >= ID_SHARE * len(values) and not _spread_out(values):
+        return f"an identifier ({distinct} distinct values in {len(values)} rows)"
+    if pd.api.types.is_numeric_dtype(column):
+        return None
+    counts = values.value_counts()
+    singled_out = (counts == 1).sum() / len(values)
+    if singled_out >= SINGLETON_SHARE:
+        return (
+            f"a label of {distinct} values that singles out rows ({singled_out:.0%} "
+            "of rows hold a value no other row has)"
+        )
+    return None
+
+
+def _spread_out(values):
+    """Whether integers spread far wider than their count, as measurements do."""
+    if not pd.api.types.is_integer_dtype(values):
+        return False
+    spread = int(values.max()) - int(values.min()) + 1
+    return spread > ID_SPREAD * values.nunique()
 
 
 def _looks_like_dates(values):

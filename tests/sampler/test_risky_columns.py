@@ -52,6 +52,16 @@ def test_free_text_is_named():
     assert risky_columns(notes) == {"notes": "free text"}
 
 
+def test_labels_that_single_out_rows_are_named():
+    # Half the rows hold a surname no other row has; the band repeats.
+    surnames = [f"name {i}" for i in range(N // 2)] + ["smith", "jones"] * (N // 4)
+    frame = pd.DataFrame({"surname": surnames, "band": ["low", "high"] * (N // 2)})
+    assert risky_columns(frame) == {
+        "surname": "a label of 62 values that singles out rows (50% of rows hold a "
+        "value no other row has)"
+    }
+
+
 def test_ordinary_tables_have_none():
     X, _ = load_adult(subset="train", return_X_y=True)
     assert risky_columns(X.sample(400, random_state=0)) == {}
