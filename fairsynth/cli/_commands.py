@@ -210,6 +210,21 @@ def warn_small_groups(sizes):
         )
 
 
+def check_device(device):
+    """Refuse a ``--device`` that torch cannot use here, before any work."""
+    from ..gan._device import unreachable
+
+    try:
+        reason = unreachable(device)
+    except RuntimeError as error:  # torch cannot parse the name
+        raise CLIError(f"--device {device}: {error}") from error
+    if reason:
+        raise CLIError(
+            f"--device {device}: {reason}. Use --device cpu, or --device auto to use "
+            "a GPU only when there is one."
+        )
+
+
 def make_sampler(args, sensitive, strategy):
     """Build a FairGANSampler from the command-line options."""
     from ..sampler import FairGANSampler
@@ -273,6 +288,7 @@ def drop_columns(frame, args, path):
 
 def resample(args):
     """Fit a sampler on a table and write the resampled table."""
+    check_device(args.device)
     check_table_output(args.output, force=args.force, inputs=[args.data])
     if args.save_model:
         check_output(args.save_model, force=args.force, inputs=[args.data])

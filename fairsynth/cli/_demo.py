@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from ._commands import check_report_dir, say
+from ._commands import check_device, check_report_dir, say
 from ._signals import raise_if_interrupted
 
 ATTRIBUTES = ["sex", "race"]
@@ -228,6 +228,7 @@ def demo(args):
     """Run the demo end to end and write its report."""
     from ..report import write_report
 
+    check_device(args.device)
     settings = QUICK if args.quick else DEFAULT
     args.rows = args.rows or settings["rows"]
     args.epochs = args.epochs or settings["epochs"]

@@ -20,15 +20,31 @@ def resolve_device(device):
     """
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    resolved = torch.device(device)
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        built = "without CUDA" if torch.version.cuda is None else "with CUDA"
+    if reason := unreachable(device):
         raise ValueError(
-            f"device={device!r}, but torch finds no CUDA device (this torch "
-            f"{torch.__version__} is built {built}). Pass device='cpu', or 'auto' "
-            "to use a GPU only when there is one."
+            f"device={device!r}, but {reason}. Pass device='cpu', or 'auto' to use a "
+            "GPU only when there is one."
         )
-    return str(resolved)
+    return str(torch.device(device))
+
+
+def unreachable(device):
+    """Why torch cannot use ``device`` here, or None when it can.
+
+    Examples
+    --------
+    >>> from fairsynth.gan._device import unreachable
+    >>> unreachable("cpu") is None
+    True
+    """
+    if device == "auto" or torch.device(device).type != "cuda":
+        return None
+    if torch.cuda.is_available():
+        return None
+    built = "without CUDA" if torch.version.cuda is None else "with CUDA"
+    return (
+        f"torch finds no CUDA device (this torch {torch.__version__} is built {built})"
+    )
 
 
 @contextlib.contextmanager

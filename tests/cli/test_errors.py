@@ -7,6 +7,7 @@ import sys
 import joblib
 import pandas as pd
 import pytest
+import torch
 from sklearn.linear_model import LogisticRegression
 
 from fairsynth._files import atomic_path
@@ -153,6 +154,26 @@ def test_sampler_errors_are_one_line(capsys, data_dir, tmp_path):
     )
     assert_one_line_error(code, err, "epochs")
     assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+@pytest.mark.parametrize("command", ["resample", "demo"])
+def test_cuda_without_a_gpu_names_the_flags(capsys, data_dir, tmp_path, command):
+    if command == "resample":
+        args = resample_args(data_dir / "data.csv", tmp_path / "o.csv")
+    else:
+        args = ["demo", "--quick", "--out", tmp_path / "report"]
+    code, _, err = run(capsys, *args, "--device", "cuda")
+    assert_one_line_error(
+        code, err, "--device cuda: torch finds no CUDA device", "Use --device cpu"
+    )
+    assert not list(tmp_path.iterdir())
+
+
+def test_an_unknown_device_is_named(capsys, data_dir, tmp_path):
+    args = resample_args(data_dir / "data.csv", tmp_path / "o.csv", "--device", "gpu")
+    code, _, err = run(capsys, *args)
+    assert_one_line_error(code, err, "--device gpu: Expected one of cpu, cuda")
 
 
 def test_not_a_model(capsys, data_dir, tmp_path):
