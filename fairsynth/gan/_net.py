@@ -2,7 +2,6 @@
 
 import copy
 import math
-from functools import partial
 
 import numpy as np
 import torch
@@ -15,6 +14,7 @@ from ..nn import Critic, FairnessAdversary, Generator
 from . import _distributed as parallel
 from ._batches import CellBatches, RowChunks, one_hot_rows, validation_split
 from ._callbacks import TimeEstimate
+from ._sampling import TokenSampling
 
 # The learning rate rises over the first steps: Adam's early moments are noisy.
 WARMUP_STEPS = 50
@@ -27,7 +27,7 @@ ADVERSARIAL_LR_SCALE = 0.1
 EPOCH_LOSSES = ("loss", "critic_loss", "adversary_loss", "fairness_penalty")
 
 
-class FairGANNet(NeuralNet):
+class FairGANNet(TokenSampling, NeuralNet):
     """Train a conditional generator by likelihood, then as a Wasserstein GAN.
 
     The likelihood phase runs up to ``max_epochs`` epochs, with a cosine learning
@@ -437,67 +437,3 @@ class FairGANNet(NeuralNet):
         with torch.no_grad():
             for average, current in pairs:
                 average.lerp_(current, 1.0 - decay)
-
-    # ----------------------------------------------------------------- sampling
-    def log_likelihoods(self, tokens, codes, *, batch_size=4096):
-        """``log p(row | cell)`` of ``tokens`` given ``codes`` (numpy), per row.
-
-        Computed with the generator's average weights, as rows are sampled.
-        """
-        return self._in_batches("log_likelihood", tokens, codes, batch_size=batch_size)
-
-    def sample_tokens(self, codes, uniforms, *, batch_size=4096):
-        """Generate tokens (numpy) for conditioning ``codes`` from ``uniforms``.
-
-        Rows come from the generator's average weights, each column's token
-        where its uniform falls in the column's distribution (see
-        :meth:`fairsynth.nn.Generator.sample`).
-        """
-        return self._in_batches(
-            "sample", codes, uniforms.astype(np.float32), batch_size=batch_size
-        )
-
-    def encode_tokens(self, tokens, codes, *, batch_size=4096):
-        """Return the uniforms (numpy) that :meth:`sample_tokens` maps to ``tokens``.
-
-        See :meth:`fairsynth.nn.Generator.encode`.
-        """
-        return self._in_batches("encode", tokens, codes, batch_size=batch_size)
-
-    def counterfactual_tokens(
-        self, tokens, codes, twin_codes, *, seed, proximity=0.0, batch_size=4096
-    ):
-        """Return the twins (numpy) of ``tokens`` in the cells ``twin_codes``.
-
-        See :meth:`fairsynth.nn.Generator.counterfactual`; ``seed`` seeds its
-        noise.
-        """
-        generator = torch.Generator(device=self.device).manual_seed(seed)
-        return self._in_batches(
-            "counterfactual",
-            tokens,
-            codes,
-            twin_codes,
-            batch_size=batch_size,
-            proximity=proximity,
-            generator=generator,
-        )
-
-    def _in_batches(self, method, *arrays, batch_size, **kwargs):
-        """Run the average generator's ``method`` on numpy ``arrays``, in batches.
-
-        ``kwargs`` go to every call.
-        """
-        self._set_training(False)
-        function = partial(getattr(self.generator_average_, method), **kwargs)
-        tensors = [torch.as_tensor(array, device=self.device) for array in arrays]
-        with torch.inference_mode():
-            parts = [
-                function(*chunk).cpu()
-                for chunk in zip(*(t.split(batch_size) for t in tensors), strict=True)
-            ]
-        if parts:
-            return torch.cat(parts).numpy()
-        # An empty input: run the method on it whole, for the output's shape.
-        with torch.inference_mode():
-            return function(*tensors).cpu().numpy()

@@ -1,19 +1,18 @@
 """FairGANSampler: a transformer FairGAN behind imbalanced-learn's sampler protocol."""
 
-import copy
 import os
 from numbers import Integral, Real
 
 import joblib
-import numpy as np
-import pandas as pd
 from imblearn.over_sampling.base import BaseOverSampler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._fitting import GENERATION_PARAMS, NetworkFitting
+from ._fitting import NetworkFitting
 from ._planning import CellPlanning
+from ._resampling import Resampling
 from ._rows import RowMaking
+from ._saving import ModelFiles
 from ._stream import StreamedSampling
 from ._twins import CounterfactualTwins
 from ._validation import check_n_samples, check_no_fit_params
@@ -22,6 +21,8 @@ from ._validation import check_n_samples, check_no_fit_params
 class FairGANSampler(
     NetworkFitting,
     CellPlanning,
+    Resampling,
+    ModelFiles,
     RowMaking,
     CounterfactualTwins,
     StreamedSampling,
@@ -420,78 +421,6 @@ class FairGANSampler(
         # imbalanced-learn's protocol; fit_resample does its own checks.
         return self.fit_resample(X, y, **params)
 
-    def resample(self, X, y):
-        """Resample with the networks :meth:`fit` trained, without training again.
-
-        Training is nearly all of the cost of :meth:`fit_resample`. After
-        ``set_params`` of ``sampling_strategy``, ``parity_strength``,
-        ``boundary_focus``, ``copy_share`` or ``label_fairness``, ``resample``
-        tries the new correction in seconds. The fitted state (``cell_counts_``,
-        ``sampling_strategy_``, what :meth:`sample` draws) stays as :meth:`fit`
-        left it; only the random state moves on, and ``resample_cell_counts_``
-        tells the cells of this resampling.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            Data with the columns, groups and classes seen in fit; usually the
-            data given to fit.
-        y : array-like of shape (n_samples,)
-            Class labels.
-
-        Returns
-        -------
-        X_resampled, y_resampled
-            As from :meth:`fit_resample`.
-        """
-        check_is_fitted(self, "net_")
-        self._validate_params()
-        changed = [
-            name
-            for name, value in self.get_params(deep=False).items()
-            if name not in GENERATION_PARAMS
-            and value is not self._trained_params[name]
-            and value != self._trained_params[name]
-        ]
-        if changed:
-            raise ValueError(
-                f"{changed} changed since fit, and they shape the trained networks; "
-                "call fit_resample instead. resample may only change "
-                f"{sorted(GENERATION_PARAMS)}."
-            )
-        # The cells, targets and ranker of X go to a copy, which shares the
-        # trained networks and the random state.
-        work = copy.copy(self)
-        frame, labels, cell_ids = work._read(X, y, reset=False)
-        work._fit_ranker(frame, cell_ids)
-        resampled = work._resample(frame, labels, cell_ids)
-        self.resample_cell_counts_ = work.cell_counts_
-        self.row_origin_ = work.row_origin_
-        return resampled
-
-    def _resample(self, frame, labels, cell_ids):
-        """Return the real rows (unless ``keep_real=False``), copies, then generated."""
-        if self._labels_fairly():
-            new_frame, new_labels = self._fair_table(frame, cell_ids)
-            self.row_origin_ = np.full(len(new_frame), "generated", dtype=object)
-            return self._restore(new_frame, new_labels)
-        copied = self._copied_cells()
-        new_frame, new_labels = self._generate(
-            self._added_cells() - copied, focus=self._added_rows_focus()
-        )
-        parts = {"generated": len(new_frame)}
-        if self.keep_real:
-            copies = self._copy_rows(frame, cell_ids, copied)
-            new_frame = pd.concat(
-                [frame, frame.iloc[copies], new_frame], ignore_index=True
-            )
-            new_labels = np.concatenate([labels, labels[copies], new_labels])
-            parts = {"real": len(frame), "copied": len(copies), **parts}
-        self.row_origin_ = np.repeat(
-            np.array(list(parts), dtype=object), list(parts.values())
-        )
-        return self._restore(new_frame, new_labels)
-
     def sample(self, n_samples, *, groups=None, y=None):
         """Generate rows only.
 
@@ -514,70 +443,6 @@ class FairGANSampler(
         check_is_fitted(self, "net_")
         check_n_samples(n_samples)
         return self._restore(*self._generate(self._fair_cells(n_samples, groups, y)))
-
-    def save(self, path):
-        """Write the fitted sampler to a model file that loads without running code.
-
-        The file is a zip of JSON, NumPy arrays and ``safetensors`` weights, with
-        a format version and the SHA-256 of each part; it is written whole or not
-        at all. It holds what the sampler learned from the data, bins of real
-        values included: share it only where you would share the data. See the
-        user guide's page on saving models.
-
-        Parameters
-        ----------
-        path : str or path-like
-            Where to write the file; an existing file is replaced.
-
-        Examples
-        --------
-        >>> import tempfile
-        >>> from pathlib import Path
-        >>> from fairsynth import FairGANSampler
-        >>> from fairsynth.datasets import make_biased_classification
-        >>> X, y = make_biased_classification(300, random_state=0)
-        >>> sampler = FairGANSampler(sensitive="group", epochs=1, random_state=0)
-        >>> path = Path(tempfile.mkdtemp()) / "sampler.zip"
-        >>> sampler.fit(X, y).save(path)
-        >>> loaded = FairGANSampler.load(path)
-        >>> loaded.sample(5)[0].equals(sampler.sample(5)[0])
-        True
-        """
-        from ._model_file import save_sampler
-
-        save_sampler(self, path)
-
-    @classmethod
-    def load(cls, path, *, device=None):
-        """Read a sampler that :meth:`save` wrote; no code in the file runs.
-
-        The networks are built by this fairsynth, then given the saved weights.
-        The loaded sampler samples, resamples and pickles as the saved one did,
-        and from the same random state: on the same device, it draws the same
-        rows as the saved sampler would have.
-
-        Parameters
-        ----------
-        path : str or path-like
-            A file written by :meth:`save`.
-        device : str, default=None
-            Torch device for the networks (``"cpu"`` to load on a machine
-            without the GPU they were trained on); None keeps ``device``.
-
-        Returns
-        -------
-        sampler : FairGANSampler
-            The fitted sampler.
-
-        Raises
-        ------
-        ValueError
-            If the file is not a model file (a pickle, say), was written in
-            another version of the format, or was changed after it was saved.
-        """
-        from ._model_file import load_sampler
-
-        return load_sampler(cls, path, device=device)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
