@@ -15,6 +15,7 @@ from . import _distributed as parallel
 from ._batches import CellBatches, RowChunks, one_hot_rows, validation_split
 from ._callbacks import TimeEstimate
 from ._sampling import TokenSampling
+from ._streaming import StreamedCellBatches, StreamedRows
 
 # The learning rate rises over the first steps: Adam's early moments are noisy.
 WARMUP_STEPS = 50
@@ -44,7 +45,9 @@ class FairGANNet(TokenSampling, NeuralNet):
     ``fit`` takes ``X`` as a dict of arrays: ``tokens`` (one token per column,
     int64), ``codes`` (the sensitive columns' codes, then the label) and
     ``group`` (the sensitive group id); ``y`` is each row's cell id, which the
-    validation split is stratified on.
+    validation split is stratified on. For data larger than memory, ``X`` is a
+    :class:`~fairsynth.gan._streaming.StreamedRows` (and ``y`` None): batches
+    are drawn from rows read chunk by chunk, with the same cell shares.
 
     Parameters
     ----------
@@ -238,9 +241,14 @@ class FairGANNet(TokenSampling, NeuralNet):
         return best
 
     def get_split_datasets(self, X, y=None, **fit_params):
-        """Hold out ``validation_fraction`` of every cell, as tensors on the device."""
-        data = {key: torch.as_tensor(np.asarray(value)) for key, value in X.items()}
-        data = {key: value.to(self.device) for key, value in data.items()}
+        """Hold out ``validation_fraction`` of every cell, as tensors on the device.
+
+        Streamed rows (:class:`~fairsynth.gan._streaming.StreamedRows`) bring
+        their own validation rows.
+        """
+        if isinstance(X, StreamedRows):
+            return X, None if X.validation is None else self.on_device(X.validation)
+        data = self.on_device(X)
         held_out = validation_split(np.asarray(y), self.validation_fraction)
         if not held_out.any():
             return data, None
@@ -250,10 +258,19 @@ class FairGANNet(TokenSampling, NeuralNet):
             {key: value[held_out] for key, value in data.items()},
         )
 
+    def on_device(self, arrays):
+        """Return a dict of arrays as tensors on the device."""
+        return {
+            key: torch.as_tensor(np.asarray(value)).to(self.device)
+            for key, value in arrays.items()
+        }
+
     def get_iterator(self, dataset, training=False):
         """Cell-balanced batches for training; the rows in chunks to validate."""
         if dataset is None:
             return None
+        if isinstance(dataset, StreamedRows):
+            return StreamedCellBatches(dataset, self.batch_size, self.device)
         if training:
             return CellBatches(dataset, self.batch_size)
         return RowChunks(dataset)

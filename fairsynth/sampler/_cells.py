@@ -54,6 +54,29 @@ def index_cells(frame, labels, sensitive):
     )
 
 
+def cell_codes(frame, labels, sensitive, values, group_codes, classes):
+    """Each row's group and class, as :func:`index_cells` coded them for fit.
+
+    For rows read after the cells were indexed (chunks of a dataset), whose
+    groups and classes must be among the fitted ones.
+
+    Returns
+    -------
+    group_ids, class_codes : ndarray of shape (n_rows,)
+    """
+    class_codes = np.searchsorted(classes, labels)
+    if not sensitive:
+        return np.zeros(len(frame), dtype=np.int64), class_codes
+    shape = [len(v) for v in values]
+    value_codes = [
+        pd.Categorical(frame[name], categories=v).codes.astype(np.int64)
+        for name, v in zip(sensitive, values, strict=True)
+    ]
+    group_of = np.full(int(np.prod(shape)), -1, dtype=np.int64)
+    group_of[np.ravel_multi_index(group_codes.T, shape)] = np.arange(len(group_codes))
+    return group_of[np.ravel_multi_index(value_codes, shape)], class_codes
+
+
 def check_same_cells(cells, classes, values, group_codes):
     """Check that new data has the classes and groups the networks learned."""
     new_classes, new_values, new_group_codes = cells[:3]
@@ -101,21 +124,53 @@ def allowed_tokens(tokens, codes, vocab_sizes, cardinalities):
         Row ``sum(cardinalities[:k]) + v`` says which tokens value ``v`` of
         variable ``k`` allows (see :class:`fairsynth.nn.Generator`).
     """
-    allowed = np.ones((sum(cardinalities), sum(vocab_sizes)), dtype=bool)
-    code_starts = np.cumsum([0, *cardinalities[:-1]])
-    token_start = 0
-    for j, size in enumerate(vocab_sizes):
-        block = slice(token_start, token_start + size)
-        token_start += size
-        seen = np.bincount(tokens[:, j], minlength=size) > 0
-        allowed[:, block] &= seen
-        if seen.sum() > len(tokens) / MIN_ROWS_PER_VALUE:
-            continue
-        for start, cardinality, variable in zip(
-            code_starts, cardinalities, codes.T, strict=True
-        ):
-            pairs = np.zeros((cardinality, size), dtype=bool)
-            pairs[variable, tokens[:, j]] = True
-            if (pairs.sum(axis=0)[seen] == 1).all():
-                allowed[start : start + cardinality, block] &= pairs
-    return allowed
+    return TokenPairs(vocab_sizes, cardinalities).add(tokens, codes).allowed()
+
+
+class TokenPairs:
+    """The tokens seen, and seen with each conditioning value, chunk by chunk.
+
+    :func:`allowed_tokens` of all the rows added, without holding them.
+
+    Parameters
+    ----------
+    vocab_sizes, cardinalities : sequence of int
+        As in :func:`allowed_tokens`.
+    """
+
+    def __init__(self, vocab_sizes, cardinalities):
+        self.vocab_sizes, self.cardinalities = list(vocab_sizes), list(cardinalities)
+        self.n_rows = 0
+        self.pairs = [
+            [np.zeros((cardinality, size), dtype=bool) for cardinality in cardinalities]
+            for size in vocab_sizes
+        ]
+
+    def add(self, tokens, codes):
+        """Record the pairs of a chunk of rows; return self."""
+        self.n_rows += len(tokens)
+        for j, column_pairs in enumerate(self.pairs):
+            for pairs, variable in zip(column_pairs, codes.T, strict=True):
+                pairs[variable, tokens[:, j]] = True
+        return self
+
+    def allowed(self):
+        """Return the mask of :func:`allowed_tokens` for the rows added."""
+        cardinalities = self.cardinalities
+        allowed = np.ones((sum(cardinalities), sum(self.vocab_sizes)), dtype=bool)
+        code_starts = np.cumsum([0, *cardinalities[:-1]])
+        token_start = 0
+        for size, column_pairs in zip(self.vocab_sizes, self.pairs, strict=True):
+            block = slice(token_start, token_start + size)
+            token_start += size
+            # The label is a variable of every row, so its pairs hold every token.
+            seen = column_pairs[-1].any(axis=0)
+            allowed[:, block] &= seen
+            if seen.sum() > self.n_rows / MIN_ROWS_PER_VALUE:
+                continue
+            for start, cardinality, pairs in zip(
+                code_starts, cardinalities, column_pairs, strict=True
+            ):
+                if (pairs.sum(axis=0)[seen] == 1).all():
+                    allowed[start : start + cardinality, block] &= pairs
+        return allowed

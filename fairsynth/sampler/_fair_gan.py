@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._fitting import NetworkFitting
+from ._parquet_fit import ParquetFitting
 from ._planning import CellPlanning
 from ._resampling import Resampling
 from ._rows import RowMaking
@@ -20,6 +21,7 @@ from ._validation import check_n_samples, check_no_fit_params
 
 class FairGANSampler(
     NetworkFitting,
+    ParquetFitting,
     CellPlanning,
     Resampling,
     ModelFiles,

@@ -35,8 +35,12 @@ class NetworkFitting:
 
     def _fit(self, X, y, sample_weight):
         """Fit; on any error or interrupt, forget every fitted attribute."""
+        return self._forget_on_error(self._fit_networks, X, y, sample_weight)
+
+    def _forget_on_error(self, fit, *args):
+        """Return ``fit(*args)``; on any error or interrupt, forget what it fitted."""
         try:
-            return self._fit_networks(X, y, sample_weight)
+            return fit(*args)
         except BaseException:
             for name in set(vars(self)) - set(self._get_param_names()):
                 delattr(self, name)
@@ -48,15 +52,7 @@ class NetworkFitting:
         weights = check_sample_weight(
             sample_weight, cell_ids, list(self.sampling_strategy_)
         )
-        if risky := risky_columns(frame, exclude=self.sensitive_):
-            warnings.warn(
-                f"Columns a generator should not learn: {describe(risky)}. Generated "
-                "rows would repeat real identifiers and text, and such columns cost "
-                "memory and time; drop them before fitting "
-                f"(X.drop(columns={list(risky)})), or turn dates into numbers.",
-                UserWarning,
-                stacklevel=4,
-            )
+        self._warn_risky(frame, stacklevel=6)
         features = self._features(frame)
         self.lambda_fair_ = self._resolve_lambda_fair()
         seeds = self._rng.randint(2**31 - 1, size=2).tolist()
@@ -73,6 +69,21 @@ class NetworkFitting:
         )
         self._trained_params = self.get_params(deep=False)
         return frame, labels, cell_ids
+
+    def _warn_risky(self, frame, stacklevel):
+        """Warn of columns of ``frame`` that a generator should not learn.
+
+        ``stacklevel`` points the warning at the user's call of fit.
+        """
+        if risky := risky_columns(frame, exclude=self.sensitive_):
+            warnings.warn(
+                f"Columns a generator should not learn: {describe(risky)}. Generated "
+                "rows would repeat real identifiers and text, and such columns cost "
+                "memory and time; drop them before fitting "
+                f"(X.drop(columns={list(risky)})), or turn dates into numbers.",
+                UserWarning,
+                stacklevel=stacklevel,
+            )
 
     def _resolve_lambda_fair(self):
         """``lambda_fair``'s weight: "auto" is 0, and so is any with one group."""

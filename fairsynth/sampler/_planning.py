@@ -34,6 +34,12 @@ class CellPlanning:
         data must have fit's columns, groups and classes, which the trained networks
         are conditioned on.
         """
+        frame, labels, cell_ids = self._index(X, y, reset=reset)
+        self._plan(labels, frame)
+        return frame, labels, cell_ids
+
+    def _index(self, X, y, *, reset):
+        """:meth:`_read` without the targets: validate, and index the cells."""
         frame, container = as_frame(X)
         validate_data(self, X=frame, skip_check_array=True, reset=reset)
         labels, target_info = check_target(y, len(frame))
@@ -55,9 +61,16 @@ class CellPlanning:
             class_codes,
         ) = cells
         self.groups_ = [self._group_key(codes) for codes in self._group_codes]
+        return frame, labels, group_ids * len(self.classes_) + class_codes
+
+    def _plan(self, labels, frame):
+        """Work out every cell's target from the cell counts, and record the cells.
+
+        ``labels`` and ``frame`` are read by strategies that count classes
+        themselves (imbalanced-learn's, without ``sensitive``) and by callables.
+        """
         self._targets = self._resolve_targets(labels, frame)
         self._record_cells()
-        return frame, labels, group_ids * len(self.classes_) + class_codes
 
     def _features(self, frame):
         """Return the non-sensitive columns, named by string as the encoder wants."""
