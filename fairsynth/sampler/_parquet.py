@@ -69,31 +69,26 @@ def row_groups(source):
     import pyarrow as pa
     import pyarrow.dataset as ds
 
-    if isinstance(source, ds.Dataset):
-        dataset = source
-    elif isinstance(source, str | os.PathLike):
-        dataset = ds.dataset(os.fspath(source), format="parquet")
-    else:
+    if not isinstance(source, ds.Dataset | str | os.PathLike):
         raise TypeError(
             "fit_parquet reads a Parquet file or folder (a path) or a "
             f"pyarrow.dataset.Dataset; got {type(source).__name__}. For a DataFrame, "
             "call fit."
         )
-    if not isinstance(getattr(dataset, "format", None), ds.ParquetFileFormat):
-        raise ValueError(
-            "fit_parquet reads Parquet datasets; this dataset's format is "
-            f"{getattr(dataset, 'format', None)}. Write it as Parquet first."
-        )
     try:
+        dataset = source
+        if not isinstance(source, ds.Dataset):
+            dataset = ds.dataset(os.fspath(source), format="parquet")
         fragments = [
             group
             for fragment in dataset.get_fragments()
             for group in fragment.split_by_row_group()
         ]
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowInvalid, AttributeError) as exc:
         raise ValueError(
-            f"{source!r} is not a Parquet dataset: {exc}. Pass a Parquet file or a "
-            "folder of them (pyarrow.parquet.write_table writes one)."
+            f"{source!r} is not a Parquet dataset ({exc}). Pass a Parquet file, a "
+            "folder of them (pyarrow.parquet.write_table writes one), or a "
+            "pyarrow.dataset.Dataset of format 'parquet'."
         ) from exc
     return fragments, dataset.schema
 
