@@ -139,14 +139,7 @@ class TransformerBlock(nn.Module):
         It attends to itself and the tokens before it, whose keys and values
         ``cache`` (a :class:`KeyValueCache`) holds; its own are added there.
         """
-        query, key, value = self.qkv(self.norm_attention(token)).chunk(3, dim=-1)
-        keys, values = cache.append(key, value)
-        batch, length, width = keys.shape
-        heads = (batch, length, self.n_heads, width // self.n_heads)
-        # One query per row: elementwise products beat batched tiny matmuls here.
-        scores = (query.view(batch, 1, *heads[2:]) * keys.view(heads)).sum(-1)
-        weights = torch.softmax(scores * heads[-1] ** -0.5, dim=1)
-        mixed = (weights[..., None] * values.view(heads)).sum(1).reshape(batch, width)
+        mixed = cache.attend(self.qkv, self.norm_attention(token), self.n_heads)
         token = token + self.dropout(self.out(mixed))
         return token + self.dropout(self.feedforward(self.norm_feedforward(token)))
 
@@ -154,9 +147,12 @@ class TransformerBlock(nn.Module):
 class KeyValueCache:
     """The keys and values that a causal block has computed so far, token by token.
 
-    Without gradients they are written into buffers allocated once; with them,
-    they are concatenated, since writing into a buffer that the backward pass
-    still reads would break it.
+    Without gradients they are written into buffers allocated once, laid out
+    batch last, (token, width, batch): each product and sum of one query's
+    attention then runs over long contiguous rows instead of a head's few
+    numbers, several times faster on a CPU. With gradients they are
+    concatenated, since writing into a buffer that the backward pass still
+    reads would break it.
 
     Parameters
     ----------
@@ -168,29 +164,59 @@ class KeyValueCache:
     >>> import torch
     >>> from fairsynth.nn import KeyValueCache
     >>> cache = KeyValueCache(capacity=3)
+    >>> projection = torch.nn.Linear(8, 24)
     >>> with torch.no_grad():
     ...     for _ in range(2):
-    ...         keys, values = cache.append(torch.ones(4, 8), torch.zeros(4, 8))
-    >>> keys.shape, cache.length
-    (torch.Size([4, 2, 8]), 2)
+    ...         mixed = cache.attend(projection, torch.randn(4, 8), n_heads=2)
+    >>> mixed.shape, cache.length
+    (torch.Size([4, 8]), 2)
     """
 
     def __init__(self, capacity):
         self.capacity, self.length = capacity, 0
         self.keys = self.values = None
 
-    def append(self, key, value):
-        """Add one token's ``key`` and ``value`` (batch, width); return all so far."""
-        if torch.is_grad_enabled():
-            self.keys = _stack_on(self.keys, key)
-            self.values = _stack_on(self.values, value)
-        else:
-            if self.keys is None:
-                shape = (len(key), self.capacity, key.shape[-1])
-                self.keys, self.values = key.new_empty(shape), key.new_empty(shape)
-            self.keys[:, self.length], self.values[:, self.length] = key, value
+    def attend(self, projection, token, n_heads):
+        """Add one token's key and value; return its query's attention.
+
+        ``projection`` (an ``nn.Linear`` of width to 3 widths) maps ``token``,
+        of shape (batch, width), to its query, key and value. Returns the
+        softmax-weighted values of every token so far, the new one included,
+        head by head, shape (batch, width).
+        """
         self.length += 1
-        return self.keys[:, : self.length], self.values[:, : self.length]
+        if torch.is_grad_enabled():
+            return self._attend_concatenated(projection, token, n_heads)
+        return self._attend_buffered(projection, token, n_heads)
+
+    def _attend_concatenated(self, projection, token, n_heads):
+        query, key, value = projection(token).chunk(3, dim=-1)
+        self.keys = _stack_on(self.keys, key)
+        self.values = _stack_on(self.values, value)
+        batch, length, width = self.keys.shape
+        heads = (batch, length, n_heads, width // n_heads)
+        # One query per row: elementwise products beat batched tiny matmuls here.
+        scores = (query.view(batch, 1, *heads[2:]) * self.keys.view(heads)).sum(-1)
+        weights = torch.softmax(scores * heads[-1] ** -0.5, dim=1)
+        mixed = (weights[..., None] * self.values.view(heads)).sum(1)
+        return mixed.reshape(batch, width)
+
+    def _attend_buffered(self, projection, token, n_heads):
+        batch, width = token.shape
+        if self.keys is None:
+            shape = (self.capacity, width, batch)
+            self.keys, self.values = token.new_empty(shape), token.new_empty(shape)
+        # Projected batch last, so that no copy has to transpose.
+        query, key, value = torch.addmm(
+            projection.bias[:, None], projection.weight, token.T
+        ).chunk(3)
+        self.keys[self.length - 1], self.values[self.length - 1] = key, value
+        heads = (self.length, n_heads, width // n_heads, batch)
+        keys = self.keys[: self.length].view(heads)
+        values = self.values[: self.length].view(heads)
+        scores = (query.view(heads[1:]) * keys).sum(2)
+        weights = torch.softmax(scores * heads[2] ** -0.5, dim=0)
+        return (weights[:, :, None] * values).sum(0).view(width, batch).T
 
 
 def _stack_on(previous, new):
