@@ -55,6 +55,10 @@ class StreamedRows:
         self.reserve, self.validation = reserve, validation
         self.epoch_rows = epoch_rows or int(self.cell_counts.sum())
 
+    def __len__(self):
+        # The rows of an epoch, which skorch's progress bar counts batches of.
+        return self.epoch_rows
+
 
 class StreamedCellBatches:
     """Batches drawn from per-cell buffers that the chunks of a stream refill.

@@ -99,12 +99,13 @@ def test_encoder_fits_on_sample_rows_and_holds_out_a_share(dataset, monkeypatch)
     assert sampler.net_.history[0]["valid_batch_count"] == 1
 
 
-def test_accepts_a_pyarrow_dataset_and_small_buffers(dataset, monkeypatch):
+def test_accepts_a_pyarrow_dataset_and_small_buffers(dataset, monkeypatch, capsys):
     monkeypatch.setattr(_streaming, "BUFFER_ROWS", 200)
     monkeypatch.setattr(_streaming, "MIN_CELL_BUFFER", 20)
-    sampler = FairGANSampler(sensitive="group", **TINY_GAN)
+    sampler = FairGANSampler(sensitive="group", **{**TINY_GAN, "verbose": 1})
     sampler.fit_parquet(ds.dataset(dataset), "label", epoch_rows=320)
     assert [epoch["train_batch_count"] for epoch in sampler.net_.history] == [5, 5]
+    assert "train_loss" in capsys.readouterr().out
 
 
 def test_values_and_missing_values_outside_the_sample(tmp_path):
