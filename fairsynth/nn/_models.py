@@ -99,21 +99,21 @@ class Generator(nn.Module):
         previous = self.token_embedding(tokens[:, :-1] + self.starts[:-1])
         inputs = torch.cat([torch.zeros_like(condition), previous], 1)
         hidden = self.transformer(inputs + self.position + condition)
-        allowed = self.allowed_tokens(codes)
+        blocked = self.blocked_tokens(codes)
         return [
-            self.masked(j, head(hidden[:, j]), allowed)
+            self.masked(j, head(hidden[:, j]), blocked)
             for j, head in enumerate(self.heads)
         ]
 
-    def allowed_tokens(self, codes):
-        """Which tokens each row's cell allows, shape (batch, sum(vocab_sizes))."""
-        return self.allowed[codes + self.code_starts].all(dim=1)
+    def blocked_tokens(self, codes):
+        """Which tokens each row's cell rules out, shape (batch, sum(vocab_sizes))."""
+        return ~self.allowed[codes + self.code_starts].all(dim=1)
 
-    def masked(self, j, logits, allowed):
-        """Column ``j``'s logits with the tokens its cell rules out at -inf."""
+    def masked(self, j, logits, blocked):
+        """Column ``j``'s logits with the tokens ``blocked`` rules out at -inf."""
         start = int(self.starts[j])
         return logits.masked_fill(
-            ~allowed[:, start : start + logits.shape[1]], -torch.inf
+            blocked[:, start : start + logits.shape[1]], -torch.inf
         )
 
     def log_likelihood(self, tokens, codes):
@@ -229,11 +229,11 @@ class Generator(nn.Module):
         ``choose`` returns the column's draw and the embedding the next position
         reads. Returns the list of draws.
         """
-        condition, allowed = self.condition(codes), self.allowed_tokens(codes)
+        condition, blocked = self.condition(codes), self.blocked_tokens(codes)
         caches = self.transformer.caches(len(self.vocab_sizes))
         token, draws = condition + self.position[0], []
         for j, head in enumerate(self.heads):
-            logits = self.masked(j, head(self.transformer.step(token, caches)), allowed)
+            logits = self.masked(j, head(self.transformer.step(token, caches)), blocked)
             draw, embedding = choose(j, logits)
             draws.append(draw)
             if j + 1 < len(self.heads):
