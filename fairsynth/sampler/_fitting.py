@@ -57,18 +57,21 @@ class NetworkFitting:
         self.lambda_fair_ = self._resolve_lambda_fair()
         seeds = self._rng.randint(2**31 - 1, size=2).tolist()
         self._fit_ranker(frame, cell_ids)
-        training = {
-            k: v
-            for k, v in self.get_params(deep=False).items()
-            if k not in GENERATION_PARAMS | {"random_state"}
-        }
         self.tokenizer_, self.net_ = cached(
             self.memory,
-            (training, seeds, frame, labels, weights),
+            (self._training_params(), seeds, frame, labels, weights),
             lambda: self._train(features, cell_ids, seeds, weights),
         )
         self._trained_params = self.get_params(deep=False)
         return frame, labels, cell_ids
+
+    def _training_params(self):
+        """Return the parameters that shape the trained networks (the cache key)."""
+        return {
+            k: v
+            for k, v in self.get_params(deep=False).items()
+            if k not in GENERATION_PARAMS | {"random_state"}
+        }
 
     def _warn_risky(self, frame, stacklevel):
         """Warn of columns of ``frame`` that a generator should not learn.

@@ -18,7 +18,6 @@ from ..preprocessing import TabularTokenizer
 from . import _parquet as parquet
 from ._cache import cached
 from ._cells import TokenPairs, cell_codes
-from ._fitting import GENERATION_PARAMS
 
 DEFAULT_SAMPLE_ROWS = 100_000
 
@@ -115,36 +114,40 @@ class ParquetFitting:
             cell_columns,
             sample_rows,
         )
+        frame, cell_ids = self._read_scan(found, cell_columns)
+        self._warn_risky(frame, stacklevel=5)
+        self.lambda_fair_ = self._resolve_lambda_fair()
+        self._fit_ranker(frame, cell_ids)
+        stream = _Stream(fragments, read, target, key_seed, found, self)
+        fingerprint = (_files(fragments), read, target, sample_rows, epoch_rows)
+        self.tokenizer_, self.net_ = cached(
+            self.memory,
+            (self._training_params(), seeds, key_seed, fingerprint),
+            lambda: self._train_streamed(stream, seeds, epoch_rows),
+        )
+        self._trained_params = self.get_params(deep=False)
+        return self
+
+    def _read_scan(self, found, cell_columns):
+        """Index the cells of the rows in memory, then plan on the dataset's counts.
+
+        The rows in memory (sample, reserve and rows with missing values) hold
+        every cell, so they give the groups and classes; the counts are all rows'.
+        Returns those rows' features and cell numbers, as :meth:`_read` does.
+        """
         _check_complete(found.counts, cell_columns)
+        target = cell_columns[-1]
         known = pd.concat([found.sample, found.reserve, found.missing])
         known = known[~known.index.duplicated()]
         frame, labels, cell_ids = self._index(
             known.drop(columns=target), known[target], reset=True
         )
         self._counts = self._cell_array(found.counts)
-        self._plan(
-            np.repeat(self.classes_, self._counts.sum(0))
-            if not self.sensitive_
-            else labels,
-            frame,
-        )
-        self._warn_risky(frame, stacklevel=5)
-        self.lambda_fair_ = self._resolve_lambda_fair()
-        self._fit_ranker(frame, cell_ids)
-        stream = _Stream(fragments, read, target, key_seed, found, self)
-        training = {
-            k: v
-            for k, v in self.get_params(deep=False).items()
-            if k not in GENERATION_PARAMS | {"random_state"}
-        }
-        fingerprint = (_files(fragments), read, target, sample_rows, epoch_rows)
-        self.tokenizer_, self.net_ = cached(
-            self.memory,
-            (training, seeds, key_seed, fingerprint),
-            lambda: self._train_streamed(stream, seeds, epoch_rows),
-        )
-        self._trained_params = self.get_params(deep=False)
-        return self
+        if not self.sensitive_:
+            # imbalanced-learn's strategies count the classes of an array of labels.
+            labels = np.repeat(self.classes_, self._counts.sum(0))
+        self._plan(labels, frame)
+        return frame, cell_ids
 
     def _cell_array(self, counts):
         """Return the scan's cell counts as an ``(n_groups, n_classes)`` array."""

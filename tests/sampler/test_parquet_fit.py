@@ -190,3 +190,19 @@ def test_clear_errors_for_absent_cells_and_callables(biased, tmp_path):
     sampler = FairGANSampler(sensitive="group", sampling_strategy=lambda y, g: {})
     with pytest.raises(ValueError, match="no callable sampling_strategy"):
         sampler.fit_parquet(path, "label")
+
+
+def test_memory_reuses_the_networks_of_the_same_dataset(dataset, tmp_path, monkeypatch):
+    trained = []
+    train = FairGANSampler._train_streamed
+
+    def counted(self, *args):
+        trained.append(1)
+        return train(self, *args)
+
+    monkeypatch.setattr(FairGANSampler, "_train_streamed", counted)
+    for _ in range(2):
+        sampler = FairGANSampler(sensitive="group", memory=tmp_path, **TINY_GAN)
+        sampler.fit_parquet(dataset, "label", sample_rows=500)
+    assert trained == [1]
+    assert len(sampler.sample(5)[0]) == 5
