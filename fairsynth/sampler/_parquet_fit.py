@@ -89,6 +89,26 @@ class ParquetFitting:
             sensitive column has missing values, or if the strategy needs rows of
             a cell that has none (as :meth:`fit` does). ``sample_weight`` and a
             callable ``sampling_strategy`` are not taken: they need every row.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import pyarrow as pa
+        >>> import pyarrow.parquet as pq
+        >>> from fairsynth import FairGANSampler
+        >>> from fairsynth.datasets import make_biased_classification
+        >>> X, y = make_biased_classification(300, random_state=0)
+        >>> path = Path(tempfile.mkdtemp()) / "rows.parquet"
+        >>> table = pa.Table.from_pandas(X.assign(label=y), preserve_index=False)
+        >>> pq.write_table(table, path, row_group_size=100)
+        >>> sampler = FairGANSampler(sensitive="group", epochs=1, random_state=0)
+        >>> sampler = sampler.fit_parquet(path, "label", sample_rows=200)
+        >>> int(sampler.cell_counts_["n_real"].sum())
+        300
+        >>> X_new, y_new = sampler.sample(5)
+        >>> list(X_new.columns) == list(X.columns)
+        True
         """
         self._validate_params()
         _check_count("sample_rows", sample_rows, 2)
@@ -215,10 +235,12 @@ class _Stream:
         return self._features(rows)
 
     def validation(self):
+        """Return the held-out rows as the net's arrays, or None without any."""
         rows = self.found.sample[self.found.sample.index <= self.threshold]
         return self.arrays(rows) if len(rows) else None
 
     def validation_counts(self):
+        """Return the held-out rows per cell, keyed as the scan's counts."""
         rows = self.found.sample[self.found.sample.index <= self.threshold]
         cells = rows.groupby(
             [*self.sampler.sensitive_, self.target], observed=True, sort=False
@@ -228,6 +250,7 @@ class _Stream:
         }
 
     def reserve(self):
+        """Return the training rows in memory (sample and reserve) as arrays."""
         rows = pd.concat([self.found.sample, self.found.reserve])
         rows = rows[~rows.index.duplicated() & (rows.index > self.threshold)]
         return self.arrays(rows)
@@ -256,7 +279,7 @@ class _Stream:
         )
 
     def arrays(self, rows):
-        """``rows`` as the net's arrays: ``tokens``, ``codes`` and ``group``."""
+        """Return ``rows`` as the net's arrays: ``tokens``, ``codes``, ``group``."""
         sampler = self.sampler
         group_ids, class_codes = cell_codes(
             rows,
@@ -275,6 +298,7 @@ class _Stream:
 
 
 def _check_count(name, value, least):
+    """Refuse a ``value`` that is not an integer of at least ``least``."""
     if not isinstance(value, Integral) or isinstance(value, bool) or value < least:
         raise ValueError(
             f"{name} must be an integer of at least {least}; got {value!r}."
