@@ -1,5 +1,7 @@
 """Streaming generated rows to Parquet, and partitioned generation."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -127,3 +129,20 @@ def test_bad_arguments_are_refused(fitted, tmp_path, kwargs, message):
     with pytest.raises(ValueError, match=message):
         fitted.sample_to_parquet(tmp_path / "rows.parquet", **kwargs)
     assert not (tmp_path / "rows.parquet").exists()
+
+
+class InProcessClient:
+    """Runs a function as a Dask client runs it on each worker, here."""
+
+    def run(self, function):
+        return {"here": function()}
+
+
+def test_workers_that_trim_memory_get_a_warning(monkeypatch):
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    with pytest.warns(RuntimeWarning, match="MALLOC_TRIM_THRESHOLD_=65536"):
+        _stream._warn_if_workers_trim(InProcessClient())
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _stream._warn_if_workers_trim(InProcessClient())
