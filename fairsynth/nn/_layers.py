@@ -150,7 +150,7 @@ class KeyValueCache:
     Without gradients they are written into buffers allocated once, laid out
     batch last, (token, width, batch): each product and sum of one query's
     attention then runs over long contiguous rows instead of a head's few
-    numbers, several times faster on a CPU. With gradients they are
+    numbers, over twice as fast on a CPU. With gradients they are
     concatenated, since writing into a buffer that the backward pass still
     reads would break it.
 

@@ -22,10 +22,10 @@ from ._validation import check_n_samples
 DEFAULT_CHUNK_ROWS = 100_000
 
 TRIMMING_WORKERS = (
-    "The Dask workers run with MALLOC_TRIM_THRESHOLD_={value} (Dask's default is "
-    "65536): glibc then maps and unmaps every large array the networks make, and "
-    "generation runs 2 to 3 times slower. Start the workers without it, e.g. create "
-    "the LocalCluster inside dask.config.set("
+    "The Dask workers run with MALLOC_TRIM_THRESHOLD_={value} (Dask sets 65536 "
+    "unless told otherwise): glibc then maps and unmaps every large array the "
+    "networks make, and generation runs 2 to 3 times slower. Start the workers "
+    "without it, e.g. create the LocalCluster inside dask.config.set("
     "{{'distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_': None}})."
 )
 
