@@ -101,20 +101,24 @@ class Generator(nn.Module):
         hidden = self.transformer(inputs + self.position + condition)
         blocked = self.blocked_tokens(codes)
         return [
-            self.masked(j, head(hidden[:, j]), blocked)
-            for j, head in enumerate(self.heads)
+            masked(head(hidden[:, j]), blocked[j]) for j, head in enumerate(self.heads)
         ]
 
     def blocked_tokens(self, codes):
-        """Which tokens each row's cell rules out, shape (batch, sum(vocab_sizes))."""
-        return ~self.allowed[codes + self.code_starts].all(dim=1)
+        """Each column's tokens that each row's cell rules out, (batch, vocab).
 
-    def masked(self, j, logits, blocked):
-        """Column ``j``'s logits with the tokens ``blocked`` rules out at -inf."""
-        start = int(self.starts[j])
-        return logits.masked_fill(
-            blocked[:, start : start + logits.shape[1]], -torch.inf
-        )
+        One mask per column, or None for a column whose tokens every cell
+        allows, so that it costs nothing where nothing is ruled out.
+        """
+        ruled_out = (~self.allowed).any(dim=0).split(self.vocab_sizes)
+        needed = torch.stack([column.any() for column in ruled_out]).tolist()
+        if not any(needed):
+            return [None] * len(needed)
+        blocked = ~self.allowed[codes + self.code_starts].all(dim=1)
+        columns = blocked.split(self.vocab_sizes, dim=1)
+        return [
+            mask if need else None for mask, need in zip(columns, needed, strict=True)
+        ]
 
     def log_likelihood(self, tokens, codes):
         """``log p(row | cell)`` of each row, shape (batch,)."""
@@ -233,12 +237,17 @@ class Generator(nn.Module):
         caches = self.transformer.caches(len(self.vocab_sizes))
         token, draws = condition + self.position[0], []
         for j, head in enumerate(self.heads):
-            logits = self.masked(j, head(self.transformer.step(token, caches)), blocked)
+            logits = masked(head(self.transformer.step(token, caches)), blocked[j])
             draw, embedding = choose(j, logits)
             draws.append(draw)
             if j + 1 < len(self.heads):
                 token = embedding + self.position[j + 1] + condition
         return draws
+
+
+def masked(logits, blocked):
+    """``logits`` with the tokens ``blocked`` rules out at -inf (None: none)."""
+    return logits if blocked is None else logits.masked_fill(blocked, -torch.inf)
 
 
 def posterior_gumbel_noise(log_probabilities, observed, generator=None):
