@@ -91,16 +91,19 @@ def cell_weights(group, label, weight=None):
     if weight is None:
         weight = torch.ones(len(group), device=group.device)
     weight = weight.double()
-    n_classes = int(label.max()) + 1
-    cell = group * n_classes + label
-    totals = torch.bincount(cell, weight, minlength=(int(group.max()) + 1) * n_classes)
-    probability = cell_probabilities(totals.reshape(-1, n_classes)).ravel()
+    cell = group * (int(label.max()) + 1) + label
+    cell_size = torch.bincount(cell, weight)[cell]
+    group_share = torch.bincount(group, weight)[group] ** GROUP_TEMPERATURE
+    label_share = torch.bincount(label, weight)[label]
     # Within a cell, rows are drawn in proportion to their weights.
-    return (weight * probability[cell] / totals[cell]).float()
+    return (weight * group_share * label_share / cell_size).float()
 
 
 def cell_probabilities(totals):
     """Each cell's share of the batches, ``p(group)**T * p(label)``, normalised.
+
+    The shares :func:`cell_weights` gives its rows, computed per cell for the
+    streamed batches.
 
     ``totals`` (float, shape (n_groups, n_classes)) holds each cell's rows, or
     row weights; a cell without any is never drawn.
