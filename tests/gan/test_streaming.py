@@ -52,6 +52,7 @@ def test_cells_are_drawn_with_the_in_memory_shares():
     expected = cell_probabilities(torch.as_tensor(counts_of(rows), dtype=torch.float64))
     # The shares CellBatches gives a whole table, which the stream must keep.
     in_memory_shares = torch.bincount(cells, in_memory.weights.double(), minlength=4)
+    in_memory_shares /= in_memory_shares.sum()
     assert torch.allclose(in_memory_shares, expected.ravel(), atol=1e-6)
     assert len(drawn) == 5000
     shares = torch.bincount(drawn, minlength=4) / len(drawn)
