@@ -4,6 +4,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from contextlib import contextmanager
@@ -49,6 +50,23 @@ def parser(description):
 
 
 @contextmanager
+def run_script(script, *argv):
+    """Run ``script`` in a fresh Python process; return the JSON of its last line.
+
+    A process of its own gives a measurement its own peak memory. A failure
+    raises with the child's stderr.
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", script, *map(str, argv)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        raise RuntimeError(done.stderr)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def timer(record, key):
     """Store the seconds the block took in ``record[key]``."""
     start = time.perf_counter()

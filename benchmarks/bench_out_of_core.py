@@ -21,18 +21,15 @@ training time. The target of the issue: the peak at 5M rows within 20 % of the
 peak at 1M rows.
 """
 
-import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from _common import parser, write_results
+from _common import parser, run_script, write_results
 
 from fairsynth.datasets import load_adult
 
@@ -104,18 +101,6 @@ def write_dataset(folder, n_rows, seed):
         )
 
 
-def run_child(script, *argv):
-    done = subprocess.run(
-        [sys.executable, "-c", script, *map(str, argv)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        raise RuntimeError(done.stderr)
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main():
     args = parser(__doc__.splitlines()[0])
     args.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000])
@@ -143,17 +128,17 @@ def main():
             on_disk = sum(p.stat().st_size for p in path.iterdir()) / 1e6
             size = {"rows": n_rows, "parquet_mb": round(on_disk, 1)}
             row = {"run": "fit_parquet", **size}
-            row.update(run_child(FIT, path, epoch_rows, 1, args.seed, args.device))
+            row.update(run_script(FIT, path, epoch_rows, 1, args.seed, args.device))
             results.append(row)
             print(row, flush=True)
             if args.full_pass:
                 row = {"run": "fit_parquet, one full pass", **size}
-                row.update(run_child(FIT, path, 0, 0, args.seed, args.device))
+                row.update(run_script(FIT, path, 0, 0, args.seed, args.device))
                 full_rows.append(row)
                 print(row, flush=True)
             if args.in_memory and n_rows == sizes[0]:
                 row = {"run": "fit, in memory (one full epoch)", **size}
-                row.update(run_child(IN_MEMORY, path, args.seed, args.device))
+                row.update(run_script(IN_MEMORY, path, args.seed, args.device))
                 memory_rows.append(row)
                 print(row, flush=True)
             shutil.rmtree(path)

@@ -16,16 +16,13 @@ peak resident memory is its own:
 """
 
 import hashlib
-import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import parser, write_results
+from _common import parser, run_script, write_results
 
 from fairsynth import FairGANSampler
 from fairsynth.datasets import load_adult
@@ -78,16 +75,6 @@ def fit_and_save(args, folder):
     path = folder / "sampler.zip"
     sampler.save(path)
     return path
-
-
-def run_script(script, *argv):
-    done = subprocess.run(
-        [sys.executable, "-c", script, *map(str, argv)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def digests(folder):
