@@ -322,9 +322,7 @@ class StateReader:
             "pandas.CategoricalDtype": lambda d: pd.CategoricalDtype(
                 self.decode(d["categories"]), ordered=bool(d["ordered"])
             ),
-            "pandas.StringDtype": lambda d: pd.StringDtype(
-                str(d["storage"]), na_value=self.decode(d["na_value"])
-            ),
+            "pandas.StringDtype": self._decode_string_dtype,
             "pandas.dtype": _decode_nullable_dtype,
             "pandas.RangeIndex": lambda d: pd.RangeIndex(
                 d["start"], d["stop"], d["step"], name=self.decode(d["name"])
@@ -361,6 +359,18 @@ class StateReader:
         for i, item in enumerate(items):
             array[i] = item
         return array.reshape(data["shape"])
+
+    def _decode_string_dtype(self, data):
+        """Return a string dtype, stored by Python where pyarrow is missing.
+
+        The values are the same either way, so a model saved beside pyarrow
+        loads without it.
+        """
+        na_value = self.decode(data["na_value"])
+        try:
+            return pd.StringDtype(str(data["storage"]), na_value=na_value)
+        except ImportError:
+            return pd.StringDtype("python", na_value=na_value)
 
     def _decode_random_state(self, data):
         random_state = np.random.RandomState()

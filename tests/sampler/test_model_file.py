@@ -9,6 +9,7 @@ import zipfile
 
 import numpy as np
 import pandas as pd
+import pandas.core.arrays.string_ as string_arrays
 import pytest
 import safetensors.torch
 import torch
@@ -130,6 +131,20 @@ def test_other_inputs_round_trip(case, tmp_path):
         np.testing.assert_array_equal(first[0], second[0])
     if case == "numpy input":
         assert loaded.random_state is loaded._rng
+
+
+def test_a_model_saved_beside_pyarrow_loads_without_it(tmp_path, monkeypatch):
+    pytest.importorskip("pyarrow")
+    X, y = make_biased_classification(200, random_state=1)
+    X = X.assign(text=X["cat_1"].astype(str).astype("string[pyarrow]"))
+    likelihood_only(sensitive="group").fit(X, y).save(tmp_path / "m.zip")
+    # What pandas checks before it builds a pyarrow string dtype (2.x, then 3.x).
+    monkeypatch.setattr(string_arrays, "pa_version_under10p1", True, raising=False)
+    monkeypatch.setattr(string_arrays, "HAS_PYARROW", False, raising=False)
+    with pytest.raises(ImportError):
+        pd.StringDtype("pyarrow")
+    X_new, _ = FairGANSampler.load(tmp_path / "m.zip").sample(5)
+    assert X_new["text"].dtype == pd.StringDtype("python")
 
 
 def test_loaded_sampler_pickles(fitted, saved):
