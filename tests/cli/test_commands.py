@@ -9,6 +9,7 @@ import pytest
 
 from fairsynth import FairGANSampler
 from fairsynth.cli import main
+from fairsynth.cli._io import EXACT_FLOATS
 from fairsynth.cli._origin import row_origins, warn_side_effects
 from fairsynth.report import quality_table
 
@@ -197,7 +198,7 @@ def test_sample_streams_the_same_rows_to_parquet_and_csv(data_dir, capsys, tmp_p
         assert "250/250" in err  # the progress bar
     first = pd.read_parquet(tmp_path / "a.parquet")
     pd.testing.assert_frame_equal(first, pd.read_parquet(tmp_path / "b.parquet"))
-    as_csv = pd.read_csv(tmp_path / "c.csv", float_precision="round_trip")
+    as_csv = pd.read_csv(tmp_path / "c.csv", **EXACT_FLOATS)
     assert len(first) == 250
     pd.testing.assert_frame_equal(as_csv, first.astype(as_csv.dtypes.to_dict()))
     run(capsys, "sample", model, "-n", 250, "-o", tmp_path / "d.parquet", "--seed", 4)
