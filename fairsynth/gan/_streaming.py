@@ -98,11 +98,8 @@ class StreamedCellBatches:
             )
             for key, value in rows.reserve.items()
         }
-        self.batch_size, self.epoch_rows, self.device = (
-            batch_size,
-            rows.epoch_rows,
-            device,
-        )
+        self.batch_size, self.epoch_rows = batch_size, rows.epoch_rows
+        self.device = device
         self.add(rows.reserve)
         empty = ((self.fill == 0) & (self.probability > 0)).nonzero().ravel()
         if len(empty):

@@ -7,7 +7,6 @@ passes stream the rest (:mod:`fairsynth.gan._streaming`).
 """
 
 import os
-from numbers import Integral
 
 import numpy as np
 import pandas as pd
@@ -18,6 +17,7 @@ from ..preprocessing import TabularTokenizer
 from . import _parquet as parquet
 from ._cache import cached
 from ._cells import TokenPairs, cell_codes
+from ._validation import check_count
 
 DEFAULT_SAMPLE_ROWS = 100_000
 
@@ -111,9 +111,9 @@ class ParquetFitting:
         True
         """
         self._validate_params()
-        _check_count("sample_rows", sample_rows, 2)
+        check_count("sample_rows", sample_rows, 2)
         if epoch_rows is not None:
-            _check_count("epoch_rows", epoch_rows, 1)
+            check_count("epoch_rows", epoch_rows, 1)
         if callable(self.sampling_strategy):
             raise ValueError(
                 "fit_parquet takes no callable sampling_strategy: it would need "
@@ -196,7 +196,7 @@ class ParquetFitting:
         for chunk in stream.chunks(None, held_out=True):
             pairs.add(chunk["tokens"], chunk["codes"])
         validation, reserve = stream.validation(), stream.reserve()
-        train_counts = self._counts - self._cell_array(stream.validation_counts())
+        train_counts = self._counts - _cell_counts(validation, self._counts.shape)
         rows = StreamedRows(
             stream.chunks, train_counts, reserve, validation, epoch_rows
         )
@@ -219,13 +219,8 @@ class _Stream:
     """
 
     def __init__(self, fragments, read, target, seed, found, sampler):
-        self.fragments, self.read, self.target, self.seed = (
-            fragments,
-            read,
-            target,
-            seed,
-        )
-        self.found, self.sampler = found, sampler
+        self.fragments, self.read, self.target = fragments, read, target
+        self.seed, self.found, self.sampler = seed, found, sampler
         n_valid = round(sampler.validation_fraction * len(found.sample))
         self.threshold = found.sample.index[n_valid - 1] if n_valid else -np.inf
 
@@ -238,16 +233,6 @@ class _Stream:
         """Return the held-out rows as the net's arrays, or None without any."""
         rows = self.found.sample[self.found.sample.index <= self.threshold]
         return self.arrays(rows) if len(rows) else None
-
-    def validation_counts(self):
-        """Return the held-out rows per cell, keyed as the scan's counts."""
-        rows = self.found.sample[self.found.sample.index <= self.threshold]
-        cells = rows.groupby(
-            [*self.sampler.sensitive_, self.target], observed=True, sort=False
-        ).size()
-        return {
-            key if isinstance(key, tuple) else (key,): n for key, n in cells.items()
-        }
 
     def reserve(self):
         """Return the training rows in memory (sample and reserve) as arrays."""
@@ -297,14 +282,6 @@ class _Stream:
         }
 
 
-def _check_count(name, value, least):
-    """Refuse a ``value`` that is not an integer of at least ``least``."""
-    if not isinstance(value, Integral) or isinstance(value, bool) or value < least:
-        raise ValueError(
-            f"{name} must be an integer of at least {least}; got {value!r}."
-        )
-
-
 def _columns_to_read(names, target, columns, sensitive):
     """Return the columns to read, features then target, checked against the data."""
     names = list(names)
@@ -336,6 +313,14 @@ def _check_complete(counts, cell_columns):
                 "dataset; labels and sensitive groups must be complete. Fill them "
                 "in (e.g. an 'unknown' group) or filter those rows out."
             )
+
+
+def _cell_counts(arrays, shape):
+    """Rows per ``(group, class)`` cell of the net's ``arrays`` (zeros for None)."""
+    if arrays is None:
+        return np.zeros(shape, dtype=np.int64)
+    cells = arrays["group"] * shape[1] + arrays["codes"][:, -1]
+    return np.bincount(cells, minlength=shape[0] * shape[1]).reshape(shape)
 
 
 def _files(fragments):

@@ -147,14 +147,27 @@ def check_sensitive_values(frame, sensitive):
             )
 
 
+def _is_count(value, least):
+    """Whether ``value`` is an integer (not a bool) of at least ``least``."""
+    return (
+        isinstance(value, numbers.Integral)
+        and not isinstance(value, bool)
+        and value >= least
+    )
+
+
 def check_n_samples(n_samples):
     """``n_samples`` must be a positive integer."""
-    if (
-        not isinstance(n_samples, numbers.Integral)
-        or isinstance(n_samples, bool)
-        or n_samples <= 0
-    ):
+    if not _is_count(n_samples, 1):
         raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
+
+
+def check_count(name, value, least):
+    """Refuse a ``value`` of ``name`` that is not an integer of at least ``least``."""
+    if not _is_count(value, least):
+        raise ValueError(
+            f"{name} must be an integer of at least {least}; got {value!r}."
+        )
 
 
 def check_sample_weight(sample_weight, cell_ids, cell_names):
