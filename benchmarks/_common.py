@@ -49,7 +49,6 @@ def parser(description):
     return args
 
 
-@contextmanager
 def run_script(script, *argv):
     """Run ``script`` in a fresh Python process; return the JSON of its last line.
 
@@ -67,6 +66,7 @@ def run_script(script, *argv):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@contextmanager
 def timer(record, key):
     """Store the seconds the block took in ``record[key]``."""
     start = time.perf_counter()
