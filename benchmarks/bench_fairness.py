@@ -12,10 +12,10 @@ column is never a model feature; fairlearn's mitigators get it only as
 ``sensitive_features``.
 
 Run ``python benchmarks/bench_fairness.py [--quick] [--seeds 0 1 2] [--device D]
-[--datasets adult compas german] [--ctgan-seconds S]``. Writes
-benchmarks/results/fairness[_DATASETS][_quick].{json,md}, naming the datasets when
-only some run, and one accuracy vs demographic-parity plot per dataset and
-attribute, with the Pareto front.
+[--datasets adult compas german] [--ctgan-seconds S] [--fairgan-only | --matched]``.
+Writes benchmarks/results/fairness[_DATASETS][_fairgan|_matched][_quick].{json,md},
+naming the datasets when only some run, and one accuracy vs demographic-parity plot
+per dataset and attribute, with the Pareto front.
 """
 
 import os
@@ -73,11 +73,24 @@ class Settings:
         """Quick: one seed, 10k Adult rows, 5 GAN epochs, shorter sweeps."""
         seeds = args.seeds or ([args.seed] if args.quick else [0, 1, 2])
         default_cap = 60.0 if args.quick else 600.0
+        copy_grid = (
+            {1.0: (0.5,)}
+            if args.quick
+            else {
+                0.0: (1.0,),
+                0.5: (0.5, 0.75, 1.0),
+                1.0: (0.5, 0.75, 1.0, 2.0, 3.0),
+                1.5: (1.0,),
+                2.0: (0.5, 1.5, 2.0, 3.0, 4.0),
+            }
+        )
         return cls(
             seeds=seeds,
             device=args.device,
             gan_epochs=5 if args.quick else None,
-            parity_grid={"auto": (1.0, 1.5), 0.0: (0.5,), 4.0: (2.0,)}
+            parity_grid=copy_grid
+            if args.matched
+            else {"auto": (1.0, 1.5), 0.0: (0.5,), 4.0: (2.0,)}
             if args.quick
             else {
                 "auto": (1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 5.0),
@@ -86,17 +99,9 @@ class Settings:
                 1.0: (1.0, 1.25),
                 4.0: (2.0, 3.0, 4.0, 5.0, 6.0),
             },
-            copy_grid={1.0: (0.5,)}
-            if args.quick
-            else {
-                0.0: (1.0,),
-                0.5: (0.5, 0.75, 1.0),
-                1.0: (0.5, 0.75, 1.0, 2.0, 3.0),
-                1.5: (1.0,),
-                2.0: (0.5, 1.5, 2.0, 3.0, 4.0),
-            },
+            copy_grid=copy_grid,
             label_fairness=()
-            if args.fairgan_only
+            if args.fairgan_only or args.matched
             else (1.0,)
             if args.quick
             else (0.0, 0.5, 1.0),
@@ -106,7 +111,7 @@ class Settings:
             else args.ctgan_seconds,
             train_rows=args.train_rows or (QUICK_ROWS if args.quick else None),
             eg_boosting_rounds=30 if args.quick else None,
-            fairgan_only=args.fairgan_only,
+            fairgan_only=args.fairgan_only or args.matched,
         )
 
 
@@ -126,6 +131,12 @@ def arguments():
         action="store_true",
         help="only FairGANSampler with real rows kept (generated rows against "
         "copies) and no mitigation; no baselines, no fully generated tables",
+    )
+    args.add_argument(
+        "--matched",
+        action="store_true",
+        help="--fairgan-only, with generated rows on the copies' grid only: each "
+        "copies setting against the same setting with generated rows",
     )
     args.add_argument(
         "--ctgan-seconds",
@@ -369,8 +380,11 @@ def main():
     # the plots are named by dataset already.
     all_datasets = set(args.datasets) == set(DATASETS)
     subset = "" if all_datasets else "_" + "_".join(args.datasets)
-    subset += "_fairgan" if cfg.fairgan_only else ""
-    table, extra, sections = report(rows, cfg, quick)
+    # A run of FairGANSampler alone names its tables and plots apart from the full
+    # run's, which it would otherwise overwrite.
+    only = "_matched" if args.matched else "_fairgan" if cfg.fairgan_only else ""
+    subset += only
+    table, extra, sections = report(rows, cfg, only + quick)
     notes += [
         f"Total runtime: {minutes:.1f} minutes on this machine.",
         f"Seeds {cfg.seeds}; training rows "
