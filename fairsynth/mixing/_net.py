@@ -14,9 +14,17 @@ from skorch.utils import to_device
 from torch import nn
 
 from ._iterator import CellMixingIterator, RowPools
-from ._objective import capture, cell_means, last_linear, outer_objective
+from ._objective import (
+    capture,
+    cell_means,
+    last_linear,
+    outer_objective,
+    pool_alignments,
+)
 
 MODES = ("drfairness", "fairbatch", "fixed")
+# Validation rows per forward pass when FairBatch measures all of them.
+_LOSS_CHUNK = 8192
 
 
 class RatioHistory(Callback):
@@ -52,18 +60,20 @@ class MixingNet(NeuralNet):
     ``X`` is a float32 array of encoded features; ``y`` an int64 array of three
     columns: the label code, the cell (``label * n_groups + group``) and whether
     the row is real (1) or generated (0). Batches come from a
-    :class:`CellMixingIterator` over ``ratios``. After every optimizer step the
-    ratios move, by ``mode``:
+    :class:`CellMixingIterator` over ``ratios``. The ratios move by ``mode``:
 
-    - ``"drfairness"``: one Adam step of :meth:`MixingRatios.hypergradient_step`,
-      the outer objective's gradient taken on the last linear layer only;
-    - ``"fairbatch"``: :meth:`MixingRatios.fairbatch_step` by the loss gaps;
+    - ``"drfairness"``: after every optimizer step, one Adam step of
+      :meth:`MixingRatios.hypergradient_step`, the outer objective's gradient
+      taken on the last linear layer only, on a validation batch of
+      ``valid_rows_per_cell`` rows of every cell;
+    - ``"fairbatch"``: at the start of every epoch, as in FairBatch,
+      :meth:`MixingRatios.fairbatch_step` by the loss gaps on every validation
+      row;
     - ``"fixed"``: never.
 
-    Both updates measure the losses on a validation batch of
-    ``valid_rows_per_cell`` rows of every cell, drawn from ``valid_X`` and
-    ``valid_y`` (same layout as ``X`` and ``y``). Batches are drawn from torch's
-    global generator: the caller seeds it around ``fit``.
+    The validation rows are ``valid_X`` and ``valid_y`` (same layout as ``X``
+    and ``y``). Batches are drawn from torch's global generator: the caller
+    seeds it around ``fit``.
 
     Parameters
     ----------
@@ -79,7 +89,7 @@ class MixingNet(NeuralNet):
     k : float
         Weight of the cell-weighted loss in the outer objective.
     fairbatch_alpha : float
-        FairBatch's step on ``λ``.
+        FairBatch's step on ``λ``, once per epoch.
     valid_X, valid_y : ndarray
         Validation rows; needed unless ``mode="fixed"``.
     valid_rows_per_cell : int
@@ -139,7 +149,8 @@ class MixingNet(NeuralNet):
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("ratio_history", RatioHistory()),
         ]
-        if self.mode != "fixed":
+        if self.mode == "drfairness":
+            # FairBatch records its gap once per epoch, when λ moves.
             callbacks.append(
                 ("fair_gap", PassthroughScoring(name="fair_gap", on_train=True))
             )
@@ -197,6 +208,12 @@ class MixingNet(NeuralNet):
             ratios=self.ratios,
         )
 
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Start the epoch's history; FairBatch moves λ once, before its batches."""
+        super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
+        if self.mode == "fairbatch":
+            self._fairbatch_update()
+
     def train_step(self, batch, **fit_params):
         """Take one optimizer step on the batch, then move the ratios."""
         Xi, yi = (to_device(part, self.device) for part in batch)
@@ -206,9 +223,7 @@ class MixingNet(NeuralNet):
         loss = self.criterion_(logits, yi[:, 0].to(logits.dtype)).mean()
         loss.backward()
         self.optimizer_.step()
-        if self.mode == "fairbatch":
-            self._fairbatch_update()
-        elif self.mode == "drfairness":
+        if self.mode == "drfairness":
             self._hypergradient_update()
         return {"loss": loss.detach(), "y_pred": logits.detach()}
 
@@ -237,8 +252,16 @@ class MixingNet(NeuralNet):
 
     @torch.no_grad()
     def _fairbatch_update(self):
-        Xv, yv = self._draw(self._valid_pools, self.valid_rows_per_cell, *self._valid)
-        _, _, true, positive = self._forward_rows(Xv, yv, last_linear(self.module_))
+        """One FairBatch update of λ, from the losses of every validation row."""
+        Xv, yv = self._valid
+        layer = last_linear(self.module_)
+        parts = [
+            self._forward_rows(X_part, y_part, layer)[2:]
+            for X_part, y_part in zip(
+                Xv.split(_LOSS_CHUNK), yv.split(_LOSS_CHUNK), strict=True
+            )
+        ]
+        true, positive = (torch.cat(losses) for losses in zip(*parts, strict=True))
         loss_true, loss_positive = self._cell_losses(yv, true, positive)
         losses = loss_positive if self.fairness == "demographic_parity" else loss_true
         self.ratios.fairbatch_step(
@@ -247,7 +270,7 @@ class MixingNet(NeuralNet):
         _, gap = outer_objective(
             loss_true, loss_positive, self.fairness, self._cell_shares, 0.0
         )
-        self.history.record_batch("fair_gap", gap.item())
+        self.history.record("fair_gap", gap.item())
 
     def _hypergradient_update(self):
         """One Dr-Fairness update of the ratios.
@@ -275,15 +298,14 @@ class MixingNet(NeuralNet):
         params = [p for p in (layer.weight, layer.bias) if p is not None]
         grads = torch.autograd.grad(objective, params)
         with torch.no_grad():
-            # g_out . grad(loss_i) on the last layer, row by row: for the logistic
-            # loss, grad(loss_i) = (sigmoid(z_i) - y_i) (h_i, 1).
-            projected = hidden[n_valid:] @ grads[0].reshape(-1)
-            if len(grads) > 1:
-                projected = projected + grads[1].reshape(())
-            delta = torch.sigmoid(logits[n_valid:]) - yp[:, 0].to(logits.dtype)
-            pools = 2 * yp[:, 1] + (1 - yp[:, 2])
-            n_pools = 2 * int(np.prod(self.ratios.shape))
-            alignments = cell_means(delta * projected, pools, n_pools)
+            alignments = pool_alignments(
+                hidden[n_valid:],
+                logits[n_valid:],
+                yp[:, 0],
+                2 * yp[:, 1] + (1 - yp[:, 2]),
+                2 * int(np.prod(self.ratios.shape)),
+                grads,
+            )
         self.ratios.hypergradient_step(
             alignments.reshape(*self.ratios.shape, 2).cpu().numpy()
         )

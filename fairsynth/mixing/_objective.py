@@ -93,3 +93,36 @@ def outer_objective(loss_true, loss_positive, fairness, cell_shares, k):
     gap = (losses.max(dim=1).values - losses.min(dim=1).values).max()
     accuracy = (cell_shares * loss_true).sum()
     return gap + k * accuracy, gap
+
+
+def pool_alignments(hidden, logits, labels, pools, n_pools, grads):
+    """Return ``g_out · ∇ℓ`` averaged over each pool's rows, on the last layer.
+
+    For the logistic loss, a row's gradient in the last layer's weight and bias
+    is ``(sigmoid(z) - y) (h, 1)``, so the dot product with ``g_out`` needs no
+    per-row backward pass.
+
+    Parameters
+    ----------
+    hidden : torch.Tensor of shape (n_rows, n_inputs)
+        The last layer's inputs ``h``.
+    logits, labels : torch.Tensor of shape (n_rows,)
+        Its outputs ``z`` and the rows' labels (0 or 1).
+    pools : torch.Tensor of int of shape (n_rows,)
+        Each row's pool.
+    n_pools : int
+        Number of pools.
+    grads : sequence of torch.Tensor
+        ``g_out``: the outer objective's gradient in the weight, then the bias
+        (if the layer has one).
+
+    Returns
+    -------
+    torch.Tensor of shape (n_pools,)
+        0 for a pool without rows.
+    """
+    projected = hidden @ grads[0].reshape(-1)
+    if len(grads) > 1:
+        projected = projected + grads[1].reshape(())
+    delta = torch.sigmoid(logits) - labels.to(logits.dtype)
+    return cell_means(delta * projected, pools, n_pools)

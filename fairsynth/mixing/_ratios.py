@@ -114,17 +114,37 @@ class MixingRatios:
     def hypergradient_step(self, alignments):
         """Take one Adam step on the logits from the hypergradient.
 
+        Parameters
+        ----------
+        alignments : array-like of shape (n_classes, n_groups, 2)
+            ``g_out · ∇ℓ_c`` of each pool, 0 where a pool has no rows (see
+            :meth:`hypergradient`).
+        """
+        grad_lambda, grad_mu = self.hypergradient(alignments)
+        step = self._adam(np.stack([grad_lambda, grad_mu]))
+        self.lambda_logits = self.lambda_logits - step[0]
+        self.mu_logits = self.mu_logits - step[1]
+
+    def hypergradient(self, alignments):
+        """Return the outer objective's gradient in the λ and μ logits.
+
         With the identity in place of the inverse Hessian, the implicit function
-        theorem gives ``d outer / d θ = -Σ_c (d a_c / d θ) g_out · ∇ℓ_c``, where
-        ``a_c`` is a pool's share of the batch (:meth:`batch_shares`) and
-        ``g_out · ∇ℓ_c`` the alignment of the outer objective's gradient with the
-        pool's loss gradient: a pool whose rows lower the outer objective gets a
-        larger share.
+        theorem gives ``d outer / d a_c = -g_out · ∇ℓ_c``, where ``a_c`` is a
+        pool's share of the batch (:meth:`batch_shares`) and ``g_out · ∇ℓ_c`` the
+        alignment of the outer objective's gradient with the pool's loss
+        gradient: a pool whose rows lower the outer objective gets a larger
+        share.
 
         Parameters
         ----------
         alignments : array-like of shape (n_classes, n_groups, 2)
             ``g_out · ∇ℓ_c`` of each pool, 0 where a pool has no rows.
+
+        Returns
+        -------
+        grad_lambda, grad_mu : ndarray of shape (n_classes, n_groups)
+            Gradients in the λ and μ logits; ``grad_mu`` is 0 in cells
+            without generated rows.
         """
         d = np.asarray(alignments, dtype=np.float64)
         lam, mu = self.lambdas(), self.mus()
@@ -134,10 +154,7 @@ class MixingRatios:
         per_lambda = label * (mu * d[..., 0] + (1 - mu) * d[..., 1])
         grad_lambda = -lam * (per_lambda - (lam * per_lambda).sum(1, keepdims=True))
         grad_mu = -lam * label * (d[..., 0] - d[..., 1]) * mu * (1 - mu)
-        grad_mu = np.where(self.has_generated, grad_mu, 0.0)
-        step = self._adam(np.stack([grad_lambda, grad_mu]))
-        self.lambda_logits = self.lambda_logits - step[0]
-        self.mu_logits = self.mu_logits - step[1]
+        return grad_lambda, np.where(self.has_generated, grad_mu, 0.0)
 
     def _adam(self, grad):
         """Return Adam's step for ``grad`` (Kingma & Ba, with bias correction)."""
@@ -168,8 +185,10 @@ class MixingRatios:
         lam = self.lambdas()
         losses = np.asarray(group_losses, dtype=np.float64)
         if fairness == "equalized_odds":
-            for y in range(lam.shape[0]):
-                lam[y] = _move_toward(lam[y], int(losses[y].argmax()), alpha)
+            # The disparity is the largest gap over labels: only that label's
+            # λ is in its (sub)gradient, so only it moves.
+            y = int((losses.max(1) - losses.min(1)).argmax())
+            lam[y] = _move_toward(lam[y], int(losses[y].argmax()), alpha)
         elif fairness == "equal_opportunity":
             lam[-1] = _move_toward(lam[-1], int(losses[-1].argmax()), alpha)
         else:

@@ -56,8 +56,14 @@ def test_hypergradient_step_moves_toward_aligned_pools():
 def test_fairbatch_step_moves_lambda_by_alpha():
     ratios = MixingRatios(COUNTS)
     losses = np.array([[0.2, 0.4], [0.9, 0.1]])
+    # Equalized odds: only the label with the larger gap (label 1) moves.
     ratios.fairbatch_step(losses, "equalized_odds", 0.05)
-    np.testing.assert_allclose(ratios.lambdas(), [[0.7, 0.3], [0.55, 0.45]], rtol=1e-6)
+    np.testing.assert_allclose(
+        ratios.lambdas(), [[0.75, 0.25], [0.55, 0.45]], rtol=1e-6
+    )
+    ratios = MixingRatios(COUNTS)
+    ratios.fairbatch_step(losses[::-1] * [[1], [0.1]], "equalized_odds", 0.05)
+    np.testing.assert_allclose(ratios.lambdas(), [[0.8, 0.2], [0.5, 0.5]], rtol=1e-6)
     ratios = MixingRatios(COUNTS)
     ratios.fairbatch_step(losses, "equal_opportunity", 0.05)
     np.testing.assert_allclose(

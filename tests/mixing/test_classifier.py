@@ -112,6 +112,22 @@ def test_modes(data, fitted):
     assert "fair_gap" not in fixed.history_[-1]
 
 
+def test_fairbatch_moves_lambda_once_per_epoch(data):
+    # FairBatch's schedule: one step of fairbatch_alpha on one label per epoch,
+    # before the epoch's batches, however many batches the epoch has.
+    (X, y), _ = data
+    clf = tiny(mode="fairbatch", fairbatch_alpha=0.01, max_epochs=4).fit(X, y)
+    history = clf.ratio_history_.pivot_table(
+        index="epoch", columns=["class", "group"], values="lambda"
+    )
+    moves = history.diff().abs().iloc[1:]
+    assert clf.history_[-1, "train_batch_count"] > 1
+    for _, move in moves.iterrows():
+        per_label = move.groupby(level="class").sum()
+        np.testing.assert_allclose(sorted(per_label), [0.0, 0.02], atol=1e-9)
+    assert np.isfinite(clf.history_[:, "fair_gap"]).all()
+
+
 @pytest.mark.parametrize(
     "fairness", ["equalized_odds", "equal_opportunity", "demographic_parity"]
 )
