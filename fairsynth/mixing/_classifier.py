@@ -58,9 +58,10 @@ class DrFairnessClassifier(LogitPredictions, ClassifierMixin, BaseEstimator):
         Needed by ``mode="drfairness"``; ``"fairbatch"`` ignores it, and
         ``"fixed"`` without one trains on real rows in the initial ``λ``.
     mode : {"drfairness", "fairbatch", "fixed"}, default="drfairness"
-        ``"drfairness"`` learns ``λ`` and ``μ``; ``"fairbatch"`` trains on real
-        rows only and moves ``λ`` by ``fairbatch_alpha`` toward the worse-off
-        group (Roh et al., FairBatch, ICLR 2021); ``"fixed"`` keeps the initial
+        ``"drfairness"`` learns ``λ`` and ``μ`` after every batch;
+        ``"fairbatch"`` trains on real rows only and, at the start of every
+        epoch, moves ``λ`` by ``fairbatch_alpha`` toward the worse-off group
+        (Roh et al., FairBatch, ICLR 2021); ``"fixed"`` keeps the initial
         ratios, for ablations.
     fairness : {"equalized_odds", "equal_opportunity", "demographic_parity"}, \
             default="equalized_odds"
@@ -78,7 +79,8 @@ class DrFairnessClassifier(LogitPredictions, ClassifierMixin, BaseEstimator):
     ratio_lr : float, default=0.005
         Adam learning rate of the ratio logits (``"drfairness"``).
     fairbatch_alpha : float, default=0.005
-        Step on ``λ`` per batch (``"fairbatch"``).
+        Step on ``λ`` per epoch (``"fairbatch"``): ``λ`` moves by at most
+        ``max_epochs * fairbatch_alpha`` in all.
     module : callable or None, default=None
         ``module(n_features)`` returns a torch module giving one logit per row,
         whose last ``torch.nn.Linear`` is its output layer. None is an MLP of
@@ -124,8 +126,9 @@ class DrFairnessClassifier(LogitPredictions, ClassifierMixin, BaseEstimator):
     net_ : MixingNet
         The fitted skorch net; ``net_.ratios`` holds the ratios.
     history_ : skorch.History
-        Per epoch: ``train_loss``, ``fair_gap`` (validation gap), ``lambda``,
-        ``mu``, ``dur``.
+        Per epoch: ``train_loss``, ``fair_gap`` (validation gap: the mean over
+        the epoch's batches, or for ``"fairbatch"`` the gap on every validation
+        row at the epoch's start), ``lambda``, ``mu``, ``dur``.
     n_features_in_, feature_names_in_
         As in scikit-learn.
 
