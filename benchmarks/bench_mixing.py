@@ -8,7 +8,10 @@ the same number of epochs on the task (enough for about 2,500 steps, at least
 * the network on real rows only (plain shuffled batches);
 * ``DrFairnessClassifier(mode="fixed", lambda_init="parity")``: real and
   generated rows at fixed parity ratios (half of every cell generated);
-* ``mode="fairbatch"``: real rows, λ moved toward the worse-off group;
+* ``mode="fixed"`` with the default ``lambda_init="data"``: the ratios
+  Dr-Fairness starts from (the cells' shares, half of every cell generated);
+* ``mode="fairbatch"``: real rows, λ moved toward the worse-off group once per
+  epoch (the paper's step, 0.005);
 * ``mode="drfairness"``: λ and μ learned by the hypergradient, with the
   paper's ``k=20`` and with ``k=1`` (less weight on the loss term);
 * fairlearn's ``ExponentiatedGradient(EqualizedOdds())`` around the network
@@ -188,6 +191,9 @@ def models(task, generator, epochs, args):
         "real + generated, fixed parity ratios": mixer(
             "fixed", task, generator, epochs, args, lambda_init="parity"
         ),
+        "real + generated, fixed data ratios (Dr-Fairness's start)": mixer(
+            "fixed", task, generator, epochs, args
+        ),
         "FairBatch": mixer("fairbatch", task, None, epochs, args),
         "Dr-Fairness (k=20)": mixer("drfairness", task, generator, epochs, args),
         "Dr-Fairness (k=1)": mixer("drfairness", task, generator, epochs, args, k=1.0),
@@ -351,7 +357,8 @@ def notes(args, extra):
         "(fit time in 'gan_fit_seconds', not in 'fit_seconds').",
         "Dr-Fairness: k=20, Adam 0.005 on the ratio logits, hypergradient on the "
         "last layer with the identity for the inverse Hessian, one update per "
-        "batch; FairBatch alpha 0.005.",
+        "batch; FairBatch alpha 0.005 per epoch (λ moves at the start of each "
+        "epoch, on every validation row, one label at a time for equalized odds).",
     ]
     cost = extra.get("epoch_seconds_adult_sex")
     if cost:
