@@ -260,12 +260,17 @@ def exponentiated_gradient(base, constraint, sensitive, seed):
     return FairlearnModel(mitigator, sensitive, random_state=seed)
 
 
-def threshold_optimizer(base, sensitive, seed):
-    """Group-specific thresholds on ``base``'s probabilities, for demographic parity."""
+def threshold_optimizer(base, sensitive, seed, *, prefit=False):
+    """Group-specific thresholds on ``base``'s probabilities, for demographic parity.
+
+    With ``prefit``, ``base`` is already fitted (on other rows) and fit only sets
+    the thresholds.
+    """
     mitigator = ThresholdOptimizer(
         estimator=base,
         constraints="demographic_parity",
         predict_method="predict_proba",
+        prefit=prefit,
     )
     return FairlearnModel(mitigator, sensitive, random_state=seed)
 

@@ -26,6 +26,8 @@ STRICT = ("reweighing", "cell_smote")
 # group; the group's share subtracted from every feature): a model trained on
 # resampled data never sees it, so these face a limit no resampler can lift.
 GROUP_AWARE = ("threshold_dp", "correlation_remover")
+# ThresholdOptimizer over a model trained on fairsynth's rows: group-aware too.
+COMPOSED_PREFIX = "threshold_dp_after_"
 MARKERS = {"logistic": "o", "gradient_boosting": "s", "adversarial_nn": "D"}
 SHORT_MODELS = {"logistic": "LR", "gradient_boosting": "GB", "adversarial_nn": "NN"}
 
@@ -105,7 +107,8 @@ def dominance(points):
             "figures": figures(point),
             "by_fairgan": [name for name in by if name.startswith("fairgan_")],
             "by_fairsynth": by,
-            "group_aware": point["method"] in GROUP_AWARE,
+            "group_aware": point["method"] in GROUP_AWARE
+            or point["method"].startswith(COMPOSED_PREFIX),
         }
         if point["method"] in STRICT:
             entry["strictly_by"] = [
@@ -130,6 +133,28 @@ def copies_unreached(points):
             for _, p in generated[generated["model"] == copy["model"]].iterrows()
         )
     ]
+
+
+def thresholds_verdicts(points):
+    """Which wins, per model: ThresholdOptimizer alone or after fairsynth's rows."""
+    composed = points[points["method"].str.startswith(COMPOSED_PREFIX)]
+    alone = points[points["method"] == "threshold_dp"].set_index("model")
+    lines = []
+    for _, after in composed.iterrows():
+        if after["model"] not in alone.index:
+            continue
+        before = alone.loc[after["model"]]
+        if dominates(after, before, strict=True):
+            verdict = "after fairsynth wins (better on both)"
+        elif dominates(before, after, strict=True):
+            verdict = "alone wins (better on both)"
+        else:
+            verdict = "neither is better on both"
+        lines.append(
+            f"- {after['model']}: alone {figures(before)}; after fairsynth "
+            f"{figures(after)}: {verdict}"
+        )
+    return lines
 
 
 def method_colours(methods):
@@ -271,6 +296,12 @@ def summarise(name, points, front, checks):
         "- Of the baselines that never read the group when they predict, "
         + (f"undominated: {', '.join(blind)}" if blind else "none is undominated")
     )
+    lines += [
+        "",
+        "Group-aware front: ThresholdOptimizer alone against ThresholdOptimizer over "
+        "models trained on fairsynth's default resampling:",
+    ]
+    lines += thresholds_verdicts(points) or ["- not run"]
     # Copies are real rows: say which points the generated rows alone do not answer.
     copies_only = [
         c
