@@ -67,8 +67,12 @@ def fairsynth(train, target, sensitive, *, seconds, seed, device, **params):
     return synthetic, fit_seconds, sample_seconds, info
 
 
-def _ctgan_like(model_class, train, target, seconds, seed, device):
-    """CTGAN or TVAE with its epochs set to fit in ``seconds`` (300 without)."""
+def _fit_ctgan_like(model_class, train, target, seconds, seed, device):
+    """Fit CTGAN or TVAE with its epochs set to fit in ``seconds`` (300 without).
+
+    Returns the model, its fit seconds and ``info`` (epochs, and the time 300
+    epochs would take).
+    """
     import torch
 
     torch.manual_seed(seed)
@@ -81,15 +85,57 @@ def _ctgan_like(model_class, train, target, seconds, seed, device):
     start = time.perf_counter()
     model.fit(table, discrete)
     fit_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    synthetic = model.sample(len(train))
-    sample_seconds = time.perf_counter() - start
     info = {
         "epochs": epochs,
         "default_300_epoch_seconds": prepare
         + 300 * (fit_seconds - prepare) / max(epochs, 1),
     }
+    return model, fit_seconds, info
+
+
+def _ctgan_like(model_class, train, target, seconds, seed, device):
+    """CTGAN or TVAE, time-matched; as many rows as ``train``."""
+    model, fit_seconds, info = _fit_ctgan_like(
+        model_class, train, target, seconds, seed, device
+    )
+    start = time.perf_counter()
+    synthetic = model.sample(len(train))
+    sample_seconds = time.perf_counter() - start
     return _restore_types(synthetic, train), fit_seconds, sample_seconds, info
+
+
+def cells_table(name, train, target, cells, *, seconds, seed, device, rounds=20):
+    """CTGAN or TVAE (``name``), time-matched, with ``cells[key]`` rows per cell.
+
+    A cell's key is its values of the columns ``cells.index.names`` (sensitive
+    columns and ``target``), as text. Rows are drawn from the model's joint
+    distribution and kept in the cells that still need rows, which gives each cell
+    the model's conditional distribution; a cell not filled within ``rounds``
+    draws of ``len(train)`` rows stays short. Returns the table, the fit seconds
+    and the rows missing.
+    """
+    from ctgan import CTGAN, TVAE
+
+    model_class = {"ctgan": CTGAN, "tvae": TVAE}[name]
+    model, fit_seconds, _ = _fit_ctgan_like(
+        model_class, train, target, seconds, seed, device
+    )
+    columns = list(cells.index.names)
+    need = cells.copy()
+    kept = []
+    for _ in range(rounds):
+        if not need.any():
+            break
+        batch = model.sample(len(train))
+        keys = batch[columns].astype(str)
+        rank = keys.groupby(columns).cumcount().to_numpy()
+        wanted = need.reindex(pd.MultiIndex.from_frame(keys), fill_value=0)
+        chosen = rank < wanted.to_numpy()
+        kept.append(batch[chosen])
+        got = keys[chosen].groupby(columns).size()
+        need = need.sub(got.reindex(need.index, fill_value=0)).clip(lower=0)
+    table = _restore_types(pd.concat(kept, ignore_index=True), train)
+    return table, fit_seconds, int(need.sum())
 
 
 def _epoch_seconds(model_class, table, discrete, gpu):

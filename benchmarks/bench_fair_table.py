@@ -5,7 +5,8 @@ For each sensitive attribute (``sex``, ``race``, and their intersection
 train and generates a table at each ``label_fairness`` of the sweep (with
 ``resample``). mostlyai-engine's TabularARGN, capped at fairsynth's fit time and
 run in a process of its own, generates a table with its fairness option on the
-same attribute (the anchor); the sampler's rows in the real cells' sizes (the
+same attribute (the anchor); CTGAN and TVAE, time-matched too, fill the fair
+table's cells (balanced cells); the sampler's rows in the real cells' sizes (the
 unconstrained table) are scored too. A logistic regression and a gradient boosting model
 that never see the sensitive columns are trained on each table only, and scored
 on Adult test: accuracy, demographic-parity difference. Each table's label risk
@@ -13,7 +14,7 @@ difference across groups is reported, and its boosted-tree detection AUC against
 the real training rows.
 
 Run ``python benchmarks/bench_fair_table.py [--quick] [--seeds 0 1 2]
-[--attributes sex race sex+race] [--device D]``. Writes
+[--attributes sex race sex+race] [--peers ctgan tvae] [--no-argn] [--device D]``. Writes
 benchmarks/results/fair_table[_quick].{json,md}; the results are rewritten after
 each attribute and seed.
 """
@@ -37,6 +38,7 @@ from fairsynth.metrics import detection_auc, label_risk_difference
 TARGET = "income"
 STRENGTHS = (0.0, 0.5, 0.75, 1.0)
 MODELS = ("logistic", "gradient_boosting")
+PEER_NAMES = {"ctgan": "CTGAN", "tvae": "TVAE"}
 QUICK_ROWS = 5000
 
 
@@ -111,10 +113,45 @@ def score_table(name, X_gen, y_gen, data, sensitive, seed):
     return rows
 
 
+def group_keys(sampler, sensitive):
+    """Each row of ``cell_counts_``'s group as a tuple of sensitive values."""
+    groups = sampler.cell_counts_["group"]
+    return groups if len(sensitive) > 1 else groups.map(lambda g: (g,))
+
+
+def peer_table(name, sampler, sensitive, data, seconds, seed, args):
+    """CTGAN or TVAE, time-matched, sampled into the fair table's cells.
+
+    Each cell gets as many rows as in fairsynth's fair table (``n_total``), so
+    every group has the same share of positives (the balanced-cells anchor).
+    """
+    X, y = data[:2]
+    cells = sampler.cell_counts_
+    index = pd.MultiIndex.from_tuples(
+        [
+            (*map(str, key), str(label))
+            for key, label in zip(
+                group_keys(sampler, sensitive), cells["class"], strict=True
+            )
+        ],
+        names=[*sensitive, TARGET],
+    )
+    table, _, short = _peers.cells_table(
+        name,
+        X.assign(**{TARGET: y.to_numpy()}),
+        TARGET,
+        pd.Series(cells["n_total"].to_numpy(), index=index),
+        seconds=seconds,
+        seed=seed,
+        device=args.device,
+    )
+    return table.drop(columns=TARGET), table[TARGET].astype(int), short
+
+
 def real_cells_table(sampler, sensitive):
     """The sampler's rows in the real cells' sizes: the unconstrained table."""
     cells = sampler.cell_counts_
-    keys = cells["group"] if len(sensitive) > 1 else cells["group"].map(lambda g: (g,))
+    keys = group_keys(sampler, sensitive)
     parts = [
         sampler.sample(
             int(n_real), groups=dict(zip(sensitive, key, strict=True)), y=label
@@ -153,6 +190,14 @@ def bench(attribute, seed, args):
             rows.append(
                 {**row, "fit_seconds": fit_seconds, "generate_seconds": generate}
             )
+    for name in args.peers:
+        X_gen, y_gen, short = peer_table(
+            name, sampler, sensitive, data, fit_seconds, seed, args
+        )
+        for row in score_table(
+            f"{PEER_NAMES[name]}, balanced cells", X_gen, y_gen, data, sensitive, seed
+        ):
+            rows.append({**row, "fit_seconds": fit_seconds, "rows_short": short})
     if not args.no_argn:
         X_gen, y_gen = argn_table(sensitive, fit_seconds, seed, args)
         for row in score_table(
@@ -187,6 +232,13 @@ def main():
     args.add_argument("--seeds", type=int, nargs="+")
     args.add_argument("--attributes", nargs="+", default=["sex", "race", "sex+race"])
     args.add_argument("--no-argn", action="store_true", help="skip TabularARGN")
+    args.add_argument(
+        "--peers",
+        nargs="*",
+        choices=list(PEER_NAMES),
+        default=list(PEER_NAMES),
+        help="time-matched peers sampled into the fair cells (default: all)",
+    )
     args.add_argument("--argn-worker", help=argparse.SUPPRESS)
     args = args.parse_args()
     if args.argn_worker:
@@ -204,6 +256,9 @@ def main():
                     "generated table only; scores on Adult test (real rows).",
                     "TabularARGN: max_training_time = fairsynth's fit time, "
                     "FairnessConfig on the same sensitive columns.",
+                    "CTGAN and TVAE: epochs set to fairsynth's fit time; rows drawn "
+                    "from each model and kept into the fair table's cells "
+                    "(rejection), so every group has the same share of positives.",
                 ],
                 table_rows=[
                     {
@@ -217,6 +272,7 @@ def main():
                             "dp_difference",
                             "label_risk_difference",
                             "detection_auc",
+                            "rows_short",
                         )
                     }
                     for r in rows
