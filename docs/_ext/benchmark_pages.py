@@ -75,8 +75,23 @@ PAGES = {
     "fair_table": (
         "The fully generated fair table",
         "``benchmarks/bench_fair_table.py``: models trained only on a generated "
-        "table (``keep_real=False``, a sweep of ``label_fairness``) or on "
-        "TabularARGN's table with its fairness option, tested on real Adult rows.",
+        "table (``keep_real=False``, a sweep of ``label_fairness``), on "
+        "TabularARGN's table with its fairness option, or on CTGAN's and TVAE's "
+        "rows in the fair table's cells, tested on real Adult rows.",
+    ),
+    "fair_rule": (
+        "The fair table's labelling rule on its own",
+        "``benchmarks/bench_fair_rule.py``: the demographic-parity rule that labels "
+        "the fully generated table, with the posteriors of a cell classifier "
+        "cross-fitted on real rows, applied straight to Adult test: how far a "
+        "table labelled by it can go, whatever generated it.",
+    ),
+    "fairness_adult_matched": (
+        "Generated rows against copies, setting for setting",
+        "``bench_fairness.py --matched --datasets adult``: every setting of the "
+        "copies' grid of ``parity_strength`` and ``boundary_focus``, with generated "
+        "rows (``copy_share=0``) and with copies of real rows (``copy_share=1``), "
+        "over three seeds.",
     ),
     "search": (
         "Tuning that trains once per fold",
