@@ -13,8 +13,9 @@ column is never a model feature; fairlearn's mitigators get it only as
 ``sensitive_features``.
 
 Run ``python benchmarks/bench_fairness.py [--quick] [--seeds 0 1 2] [--device D]
-[--datasets adult compas german] [--ctgan-seconds S] [--fairgan-only | --matched]``.
-Writes benchmarks/results/fairness[_DATASETS][_fairgan|_matched][_quick].{json,md},
+[--datasets adult compas german] [--ctgan-seconds S] [--fairgan-only | --matched |
+--only METHOD ...]``. Writes
+benchmarks/results/fairness[_DATASETS][_fairgan|_matched|_only][_quick].{json,md},
 naming the datasets when only some run, and one accuracy vs demographic-parity plot
 per dataset and attribute, with the Pareto front.
 """
@@ -35,6 +36,7 @@ from fairsynth import AdversarialFairClassifier, FairGANSampler
 
 # fairsynth's default resampling, the one composed with ThresholdOptimizer.
 COMPOSED_WITH_THRESHOLDS = "fairgan_parity_s1"
+COMPOSED_METHOD = f"threshold_dp_after_{COMPOSED_WITH_THRESHOLDS}"
 MODELS = ("logistic", "gradient_boosting")
 QUICK_ROWS = 10_000
 
@@ -70,6 +72,12 @@ class Settings:
     # Only FairGANSampler's kept-real settings and the unmitigated reference: the
     # generated rows against copies of real rows, without the baselines.
     fairgan_only: bool
+    # The methods to run (besides no mitigation), by name; None runs them all.
+    only: tuple | None
+
+    def wants(self, method):
+        """Whether ``method`` is to run."""
+        return self.only is None or method in self.only
 
     @classmethod
     def from_args(cls, args):
@@ -115,6 +123,7 @@ class Settings:
             train_rows=args.train_rows or (QUICK_ROWS if args.quick else None),
             eg_boosting_rounds=30 if args.quick else None,
             fairgan_only=args.fairgan_only or args.matched,
+            only=tuple(args.only) if args.only else None,
         )
 
 
@@ -140,6 +149,13 @@ def arguments():
         action="store_true",
         help="--fairgan-only, with generated rows on the copies' grid only: each "
         "copies setting against the same setting with generated rows",
+    )
+    args.add_argument(
+        "--only",
+        nargs="+",
+        metavar="METHOD",
+        help="run only these methods (and no mitigation), named as in the results, "
+        "e.g. threshold_dp fairgan_parity_s1 threshold_dp_after_fairgan_parity_s1",
     )
     args.add_argument(
         "--ctgan-seconds",
@@ -171,6 +187,10 @@ def fairgan_sets(task, X, y, seed, cfg):
     kept = grid_settings("parity", cfg.parity_grid)
     kept.append(("balance", {"sampling_strategy": "balance"}))
     kept += grid_settings("copies", cfg.copy_grid, copy_share=1.0)
+    kept = [(name, params) for name, params in kept if cfg.wants(f"fairgan_{name}")]
+    strengths = [
+        s for s in cfg.label_fairness if cfg.wants(f"fairgan_synthetic_f{s:g}")
+    ]
     sampler = FairGANSampler(
         sensitive=task.attribute,
         device=cfg.device,
@@ -178,18 +198,18 @@ def fairgan_sets(task, X, y, seed, cfg):
         **({"epochs": cfg.gan_epochs} if cfg.gan_epochs else {}),
     )
     defaults = sampler.get_params()
-    train = timed(task, "the kept-real configurations", sampler.fit, X, y)
+    train = kept and timed(task, "the kept-real configurations", sampler.fit, X, y)
     for name, params in kept if train else []:
         sampler.set_params(**{**defaults, **params})
         resampled = timed(task, name, sampler.resample, X, y)
         if resampled:
             (X_res, y_res), seconds = resampled
             yield f"fairgan_{name}", X_res, y_res, train[1] + seconds, {}
-    if not cfg.label_fairness:
+    if not strengths:
         return
     synthetic = FairGANSampler(**{**defaults, "keep_real": False})
     train = timed(task, "the fully generated tables", synthetic.fit, X, y)
-    for strength in cfg.label_fairness if train else []:
+    for strength in strengths if train else []:
         synthetic.set_params(label_fairness=strength)
         resampled = timed(task, f"synthetic_f{strength:g}", synthetic.resample, X, y)
         if resampled:
@@ -242,9 +262,10 @@ def training_sets(task, X, y, seed, cfg, ctgan):
         yield from fairgan_sets(task, X, y, seed, cfg)
         return
     record = {}
-    with timer(record, "seconds"):
-        X_res, y_res = base.cell_smote(X, y, task.attribute, seed)
-    yield "cell_smote", X_res, y_res, record["seconds"], {}
+    if cfg.wants("cell_smote"):
+        with timer(record, "seconds"):
+            X_res, y_res = base.cell_smote(X, y, task.attribute, seed)
+        yield "cell_smote", X_res, y_res, record["seconds"], {}
     if ctgan is not None:
         model, epochs, fit_seconds = ctgan
         with timer(record, "seconds"):
@@ -277,7 +298,7 @@ def model_methods(task, X, y, seed, cfg):
         weights = base.reweighing_weights(X[attr], y)
         return model, {f"{model.steps[-1][0]}__sample_weight": weights}
 
-    return [
+    methods = [
         ("reweighing", reweighed),
         (
             "correlation_remover",
@@ -290,6 +311,7 @@ def model_methods(task, X, y, seed, cfg):
             lambda k: (base.threshold_optimizer(plain(k), attr, seed), {}),
         ),
     ]
+    return [(name, build) for name, build in methods if cfg.wants(name)]
 
 
 def score(task, method, kind, model, fit_params, X, y, extra):
@@ -325,8 +347,7 @@ def thresholds_after_resampling(task, X, y, X_res, y_res, seed, extra):
     for kind in MODELS:
         trained = drop_sensitive_model(kind, [task.attribute], seed).fit(X_res, y_res)
         model = base.threshold_optimizer(trained, task.attribute, seed, prefit=True)
-        method = f"threshold_dp_after_{COMPOSED_WITH_THRESHOLDS}"
-        rows.append(score(task, method, kind, model, {}, X, y, extra))
+        rows.append(score(task, COMPOSED_METHOD, kind, model, {}, X, y, extra))
     return rows
 
 
@@ -355,7 +376,7 @@ def run_seed(task, seed, cfg, ctgan):
         for kind in MODELS:
             model = drop_sensitive_model(kind, [task.attribute], seed)
             rows.append(score(task, method, kind, model, {}, X_tr, y_tr, extra))
-        if method == COMPOSED_WITH_THRESHOLDS and not cfg.fairgan_only:
+        if method == COMPOSED_WITH_THRESHOLDS and cfg.wants(COMPOSED_METHOD):
             rows += thresholds_after_resampling(task, X, y, X_tr, y_tr, seed, extra)
     if cfg.fairgan_only:
         return rows
@@ -364,8 +385,10 @@ def run_seed(task, seed, cfg, ctgan):
             model, fit_params = build(kind)
             rows.append(score(task, method, kind, model, fit_params, X, y, common))
     for lam in cfg.adversary_lambdas:
-        model = adversarial(task, seed, cfg, lam)
         method = f"adversarial_l{lam:g}"
+        if not cfg.wants(method):
+            continue
+        model = adversarial(task, seed, cfg, lam)
         rows.append(score(task, method, "adversarial_nn", model, {}, X, y, common))
     return rows
 
@@ -392,7 +415,11 @@ def main():
             print(skipped, flush=True)
             notes.append(skipped)
         for seed in cfg.seeds:
-            ctgan = None if cfg.fairgan_only else fit_shared_ctgan(tasks, seed, cfg)
+            ctgan = (
+                fit_shared_ctgan(tasks, seed, cfg)
+                if not cfg.fairgan_only and cfg.wants("ctgan_balance")
+                else None
+            )
             for task in tasks:
                 rows.extend(run_seed(task, seed, cfg, ctgan))
     minutes = (time.perf_counter() - start) / 60
@@ -403,7 +430,15 @@ def main():
     subset = "" if all_datasets else "_" + "_".join(args.datasets)
     # A run of FairGANSampler alone names its tables and plots apart from the full
     # run's, which it would otherwise overwrite.
-    only = "_matched" if args.matched else "_fairgan" if cfg.fairgan_only else ""
+    only = (
+        "_matched"
+        if args.matched
+        else "_fairgan"
+        if cfg.fairgan_only
+        else "_only"
+        if cfg.only
+        else ""
+    )
     subset += only
     table, extra, sections = report(rows, cfg, only + quick)
     notes += [
