@@ -376,7 +376,8 @@ def run_seed(task, seed, cfg, ctgan):
         for kind in MODELS:
             model = drop_sensitive_model(kind, [task.attribute], seed)
             rows.append(score(task, method, kind, model, {}, X_tr, y_tr, extra))
-        if method == COMPOSED_WITH_THRESHOLDS and cfg.wants(COMPOSED_METHOD):
+        composed = not cfg.fairgan_only and cfg.wants(COMPOSED_METHOD)
+        if method == COMPOSED_WITH_THRESHOLDS and composed:
             rows += thresholds_after_resampling(task, X, y, X_tr, y_tr, seed, extra)
     if cfg.fairgan_only:
         return rows
@@ -430,7 +431,7 @@ def main():
     subset = "" if all_datasets else "_" + "_".join(args.datasets)
     # A run of FairGANSampler alone names its tables and plots apart from the full
     # run's, which it would otherwise overwrite.
-    only = (
+    part = (
         "_matched"
         if args.matched
         else "_fairgan"
@@ -439,8 +440,8 @@ def main():
         if cfg.only
         else ""
     )
-    subset += only
-    table, extra, sections = report(rows, cfg, only + quick)
+    subset += part
+    table, extra, sections = report(rows, cfg, part + quick)
     notes += [
         f"Total runtime: {minutes:.1f} minutes on this machine.",
         f"Seeds {cfg.seeds}; training rows "
