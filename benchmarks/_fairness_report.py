@@ -136,7 +136,11 @@ def copies_unreached(points):
 
 
 def thresholds_verdicts(points):
-    """Which wins, per model: ThresholdOptimizer alone or after fairsynth's rows."""
+    """Which wins, per model: ThresholdOptimizer alone or after fairsynth's rows.
+
+    One wins when it is as accurate and as fair as the other within the seeds'
+    spread and the other is not as good as it.
+    """
     composed = points[points["method"].str.startswith(COMPOSED_PREFIX)]
     alone = points[points["method"] == "threshold_dp"].set_index("model")
     lines = []
@@ -144,12 +148,12 @@ def thresholds_verdicts(points):
         if after["model"] not in alone.index:
             continue
         before = alone.loc[after["model"]]
-        if dominates(after, before, strict=True):
-            verdict = "after fairsynth wins (better on both)"
-        elif dominates(before, after, strict=True):
-            verdict = "alone wins (better on both)"
-        else:
-            verdict = "neither is better on both"
+        verdict = {
+            (True, True): "the same within the seeds' spread",
+            (True, False): "after fairsynth wins",
+            (False, True): "alone wins",
+            (False, False): "neither is better on both",
+        }[dominates(after, before), dominates(before, after)]
         lines.append(
             f"- {after['model']}: alone {figures(before)}; after fairsynth "
             f"{figures(after)}: {verdict}"
