@@ -86,6 +86,14 @@ PAGES = {
         "cross-fitted on real rows, applied straight to Adult test: how far a "
         "table labelled by it can go, whatever generated it.",
     ),
+    "fairness_adult_only": (
+        "ThresholdOptimizer alone and after fairsynth",
+        "``bench_fairness.py --datasets adult --only fairgan_parity_s1 threshold_dp "
+        "threshold_dp_after_fairgan_parity_s1``: the group-aware front, "
+        "ThresholdOptimizer over a model trained on real rows against the same over "
+        "a model trained on fairsynth's default resampling, thresholds set on the "
+        "real training rows, over three seeds.",
+    ),
     "fairness_adult_matched": (
         "Generated rows against copies, setting for setting",
         "``bench_fairness.py --matched --datasets adult``: every setting of the "
