@@ -1,22 +1,24 @@
-"""Fully generated fair tables on Adult: models trained on them, tested on real rows.
+"""Fully generated fair tables: models trained on them, tested on real rows.
 
-For each sensitive attribute (``sex``, ``race``, and their intersection
-``sex+race``) and seed, ``FairGANSampler(keep_real=False)`` trains once on Adult
-train and generates a table at each ``label_fairness`` of the sweep (with
+For each sensitive attribute (on Adult ``sex``, ``race`` and their intersection
+``sex+race``; on COMPAS and German credit those of ``bench_fairness.py``, on its
+split) and seed, ``FairGANSampler(keep_real=False)`` trains once on the training
+rows and generates a table at each ``label_fairness`` of the sweep (with
 ``resample``). mostlyai-engine's TabularARGN, capped at fairsynth's fit time and
 run in a process of its own, generates a table with its fairness option on the
 same attribute (the anchor); CTGAN and TVAE, time-matched too, fill the fair
 table's cells (balanced cells); the sampler's rows in the real cells' sizes (the
-unconstrained table) are scored too. A logistic regression and a gradient boosting model
-that never see the sensitive columns are trained on each table only, and scored
-on Adult test: accuracy, demographic-parity difference. Each table's label risk
-difference across groups is reported, and its boosted-tree detection AUC against
-the real training rows.
+unconstrained table) are scored too. A logistic regression and a gradient boosting
+model that never see the sensitive columns are trained on each table only, and
+scored on the real test rows: accuracy, demographic-parity difference. Each table's
+label risk difference across groups is reported, and its boosted-tree detection
+AUC against the real training rows.
 
 Run ``python benchmarks/bench_fair_table.py [--quick] [--seeds 0 1 2]
-[--attributes sex race sex+race] [--peers ctgan tvae] [--no-argn] [--device D]``. Writes
-benchmarks/results/fair_table[_quick].{json,md}; the results are rewritten after
-each attribute and seed.
+[--datasets adult compas german] [--attributes sex race sex+race]
+[--peers ctgan tvae] [--no-argn] [--device D]``. Writes
+benchmarks/results/fair_table[_compas][_german][_quick].{json,md}; the results are
+rewritten after each attribute and seed.
 """
 
 import argparse
@@ -30,6 +32,7 @@ from pathlib import Path
 import _peers
 import pandas as pd
 from _common import drop_sensitive_model, evaluate, parser, write_results
+from _tasks import load_tasks
 
 from fairsynth import FairGANSampler
 from fairsynth.datasets import load_adult
@@ -42,7 +45,15 @@ PEER_NAMES = {"ctgan": "CTGAN", "tvae": "TVAE"}
 QUICK_ROWS = 5000
 
 
-def load(quick):
+def load(dataset, attribute, quick):
+    """Train and test rows; COMPAS and German credit as bench_fairness splits them."""
+    if dataset != "adult":
+        tasks, skipped = load_tasks(dataset)
+        if skipped:
+            raise SystemExit(skipped)
+        task = next(task for task in tasks if task.attribute == attribute)
+        X, y = task.X.reset_index(drop=True), task.y.reset_index(drop=True)
+        return X, y, task.X_test, task.y_test
     X, y = load_adult(subset="train", return_X_y=True)
     X_test, y_test = load_adult(subset="test", return_X_y=True)
     if quick:
@@ -55,7 +66,7 @@ def load(quick):
 
 def argn_worker(spec):
     """In a fresh process: TabularARGN with its fairness option; pickle its table."""
-    X, y, _, _ = load(spec["quick"])
+    X, y, _, _ = load(spec["dataset"], spec["attribute"], spec["quick"])
     train = X.assign(**{TARGET: y.to_numpy()})
     synthetic, *_ = _peers.tabular_argn(
         train,
@@ -69,10 +80,12 @@ def argn_worker(spec):
     synthetic.to_pickle(spec["out"])
 
 
-def argn_table(sensitive, seconds, seed, args):
+def argn_table(dataset, attribute, seconds, seed, args):
     with tempfile.TemporaryDirectory() as folder:
         spec = {
-            "sensitive": sensitive,
+            "dataset": dataset,
+            "attribute": attribute,
+            "sensitive": attribute.split("+"),
             "seconds": seconds,
             "seed": seed,
             "device": args.device,
@@ -164,8 +177,8 @@ def real_cells_table(sampler, sensitive):
     return X_gen, pd.concat([part[1] for part in parts], ignore_index=True)
 
 
-def bench(attribute, seed, args):
-    data = load(args.quick)
+def bench(dataset, attribute, seed, args):
+    data = load(dataset, attribute, args.quick)
     X, y = data[:2]
     sensitive = attribute.split("+")
     sampler = FairGANSampler(
@@ -199,7 +212,7 @@ def bench(attribute, seed, args):
         ):
             rows.append({**row, "fit_seconds": fit_seconds, "rows_short": short})
     if not args.no_argn:
-        X_gen, y_gen = argn_table(sensitive, fit_seconds, seed, args)
+        X_gen, y_gen = argn_table(dataset, attribute, fit_seconds, seed, args)
         for row in score_table(
             "TabularARGN, fairness", X_gen, y_gen, data, sensitive, seed
         ):
@@ -213,13 +226,17 @@ def bench(attribute, seed, args):
                 **evaluate(model, *data[2:], sensitive),
             }
         )
-    return [{"attribute": attribute, "seed": seed, **row} for row in rows]
+    return [
+        {"dataset": dataset, "attribute": attribute, "seed": seed, **row}
+        for row in rows
+    ]
 
 
 def summary(rows):
     frame = pd.DataFrame(rows)
     figures = ["accuracy", "dp_difference", "label_risk_difference", "detection_auc"]
-    grouped = frame.groupby(["attribute", "table", "model"], sort=False)[figures]
+    keys = ["dataset", "attribute", "table", "model"]
+    grouped = frame.groupby(keys, sort=False)[figures]
     mean, std = grouped.mean(), grouped.std()
     table = mean.map(lambda v: f"{v:.4f}") + std.map(
         lambda v: "" if pd.isna(v) else f" ± {v:.4f}"
@@ -230,7 +247,19 @@ def summary(rows):
 def main():
     args = parser(__doc__.splitlines()[0])
     args.add_argument("--seeds", type=int, nargs="+")
-    args.add_argument("--attributes", nargs="+", default=["sex", "race", "sex+race"])
+    args.add_argument(
+        "--datasets",
+        nargs="+",
+        default=["adult"],
+        choices=["adult", "compas", "german"],
+        help="COMPAS and German credit run on bench_fairness's attributes and split",
+    )
+    args.add_argument(
+        "--attributes",
+        nargs="+",
+        default=["sex", "race", "sex+race"],
+        help="Adult's sensitive attributes (+ joins an intersection)",
+    )
     args.add_argument("--no-argn", action="store_true", help="skip TabularARGN")
     args.add_argument(
         "--peers",
@@ -244,16 +273,29 @@ def main():
     if args.argn_worker:
         argn_worker(json.loads(args.argn_worker))
         return
+    runs = [
+        (dataset, attribute)
+        for dataset in args.datasets
+        for attribute in (
+            args.attributes
+            if dataset == "adult"
+            else [task.attribute for task in load_tasks(dataset)[0]]
+        )
+    ]
+    # A run without Adult names its tables apart from Adult's.
+    name = "fair_table" + "".join(f"_{d}" for d in args.datasets if d != "adult")
     rows = []
     for seed in args.seeds or [args.seed]:
-        for attribute in args.attributes:
-            rows += bench(attribute, seed, args)
+        for dataset, attribute in runs:
+            rows += bench(dataset, attribute, seed, args)
             write_results(
-                "fair_table" + ("_quick" if args.quick else ""),
+                name + ("_quick" if args.quick else ""),
                 rows,
                 [
                     "Models never see the sensitive columns and train on the "
-                    "generated table only; scores on Adult test (real rows).",
+                    "generated table only; scores on real test rows (Adult's test "
+                    "split; 30 % of COMPAS and German credit, as bench_fairness "
+                    "splits them).",
                     "TabularARGN: max_training_time = fairsynth's fit time, "
                     "FairnessConfig on the same sensitive columns.",
                     "CTGAN and TVAE: epochs set to fairsynth's fit time; rows drawn "
@@ -264,6 +306,7 @@ def main():
                     {
                         k: r.get(k)
                         for k in (
+                            "dataset",
                             "attribute",
                             "seed",
                             "table",
