@@ -207,10 +207,15 @@ def bench(dataset, attribute, seed, args):
         X_gen, y_gen, short = peer_table(
             name, sampler, sensitive, data, fit_seconds, seed, args
         )
-        for row in score_table(
-            f"{PEER_NAMES[name]}, balanced cells", X_gen, y_gen, data, sensitive, seed
-        ):
-            rows.append({**row, "fit_seconds": fit_seconds, "rows_short": short})
+        table = f"{PEER_NAMES[name]}, balanced cells"
+        peer = {"fit_seconds": fit_seconds, "rows_short": short}
+        if y_gen.nunique() < 2 or (X_gen[sensitive].nunique() < 2).any():
+            # A peer that generated no row of a class or a group: nothing to train
+            # or compare; the row says so.
+            rows += [{"table": table, "model": kind, **peer} for kind in MODELS]
+            continue
+        for row in score_table(table, X_gen, y_gen, data, sensitive, seed):
+            rows.append({**row, **peer})
     if not args.no_argn:
         X_gen, y_gen = argn_table(dataset, attribute, fit_seconds, seed, args)
         for row in score_table(
