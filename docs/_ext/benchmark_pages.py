@@ -79,6 +79,17 @@ PAGES = {
         "TabularARGN's table with its fairness option, or on CTGAN's and TVAE's "
         "rows in the fair table's cells, tested on real Adult rows.",
     ),
+    "fair_table_compas": (
+        "The fully generated fair table: COMPAS",
+        "``bench_fair_table.py --datasets compas``: the Adult protocol on COMPAS "
+        "(race and sex, ``bench_fairness.py``'s split), with nothing tuned to it.",
+    ),
+    "fair_table_german": (
+        "The fully generated fair table: German credit",
+        "``bench_fair_table.py --datasets german``: the Adult protocol on German "
+        "credit (sex and age group, ``bench_fairness.py``'s split), with nothing "
+        "tuned to it.",
+    ),
     "fair_rule": (
         "The fair table's labelling rule on its own",
         "``benchmarks/bench_fair_rule.py``: the demographic-parity rule that labels "
