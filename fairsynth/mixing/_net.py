@@ -169,20 +169,23 @@ class MixingNet(NeuralNet):
         y = np.asarray(y)
         self._train_cells, self._train_real = y[:, 1], y[:, 2].astype(bool)
         if self.mode != "fixed":
-            n_cells = int(np.prod(self.ratios.shape))
             self._valid = (
                 torch.as_tensor(self.valid_X, device=self.device),
                 torch.as_tensor(self.valid_y, device=self.device),
             )
+            self._cell_shares = torch.as_tensor(
+                self.ratios.cell_shares, dtype=torch.float32, device=self.device
+            )
+        if self.mode == "drfairness":
+            # Only the hypergradient draws validation batches and training probes;
+            # FairBatch measures every validation row.
+            n_cells = int(np.prod(self.ratios.shape))
             self._valid_pools = RowPools(self.valid_y[:, 1], n_cells)
             self._train = (
                 torch.as_tensor(X, device=self.device),
                 torch.as_tensor(y, device=self.device),
             )
             self._train_pools = RowPools(2 * y[:, 1] + (1 - y[:, 2]), 2 * n_cells)
-            self._cell_shares = torch.as_tensor(
-                self.ratios.cell_shares, dtype=torch.float32, device=self.device
-            )
         try:
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
         finally:
