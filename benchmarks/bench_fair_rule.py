@@ -46,11 +46,9 @@ def cell_model(kind, seed):
     )
 
 
-def group_ids(X, sensitive, groups=None):
-    """Each row's group (the sensitive columns joined) and the sorted group names."""
-    names = X[sensitive].astype(str).agg("|".join, axis=1)
-    groups = groups or sorted(names.unique())
-    return names.map({g: i for i, g in enumerate(groups)}).to_numpy(), groups
+def group_names(X, sensitive):
+    """Each row's group: its values of the sensitive columns, joined."""
+    return X[sensitive].astype(str).agg("|".join, axis=1).to_numpy()
 
 
 def bench(attribute, seed):
@@ -58,8 +56,8 @@ def bench(attribute, seed):
     X, y = load_adult(subset="train", return_X_y=True)
     X_test, y_test = load_adult(subset="test", return_X_y=True)
     y, y_test = y.to_numpy(), y_test.to_numpy()
-    groups, names = group_ids(X, sensitive)
-    test_groups = X_test[sensitive].astype(str).agg("|".join, axis=1).to_numpy()
+    names, groups = np.unique(group_names(X, sensitive), return_inverse=True)
+    test_groups = group_names(X_test, sensitive)
     features, test_features = X.drop(columns=sensitive), X_test.drop(columns=sensitive)
     cells = groups * 2 + y
     rows = []
