@@ -110,14 +110,10 @@ class Generator(nn.Module):
         One mask per column, or None for a column whose tokens every cell
         allows, so that it costs nothing where nothing is ruled out.
         """
-        ruled_out = (~self.allowed).any(dim=0).split(self.vocab_sizes)
-        needed = torch.stack([column.any() for column in ruled_out]).tolist()
-        if not any(needed):
-            return [None] * len(needed)
-        blocked = ~self.allowed[codes + self.code_starts].all(dim=1)
-        columns = blocked.split(self.vocab_sizes, dim=1)
+        rows = codes + self.code_starts
         return [
-            mask if need else None for mask, need in zip(columns, needed, strict=True)
+            None if allowed.all() else ~allowed[rows].all(dim=1)
+            for allowed in self.allowed.split(self.vocab_sizes, dim=1)
         ]
 
     def log_likelihood(self, tokens, codes):
