@@ -218,3 +218,9 @@ def test_tokens_the_cell_rules_out_are_never_drawn():
     assert relaxed[:, 1].sum() == 0
     logits = generator(drawn, cells)
     assert torch.isinf(logits[0][:, 1]).all()
+    # Only the columns with a ruled-out token get a mask.
+    assert [mask is None for mask in generator.blocked_tokens(cells)] == [
+        False,
+        False,
+        True,
+    ]
