@@ -36,17 +36,31 @@ class RowPools:
         self.order = torch.as_tensor(np.argsort(pools, kind="stable"))
         self.sizes = torch.as_tensor(np.bincount(pools, minlength=n_pools))
         self.starts = torch.cumsum(self.sizes, 0) - self.sizes
+        self._plan = (None, None, None)
 
     def draw(self, counts):
         """Return row positions: ``counts[p]`` rows drawn uniformly from pool ``p``.
 
         Draws use torch's global generator, which the caller seeds.
         """
-        counts = torch.as_tensor(np.asarray(counts).ravel())
-        pool = torch.repeat_interleave(torch.arange(len(counts)), counts)
-        offset = (torch.rand(len(pool)) * self.sizes[pool]).long()
-        offset = torch.minimum(offset, (self.sizes[pool] - 1).clamp(min=0))
-        return self.order[self.starts[pool] + offset]
+        starts, sizes = self._drawn_pools(np.asarray(counts, dtype=np.int64).ravel())
+        offset = torch.minimum((torch.rand(len(sizes)) * sizes).long(), sizes - 1)
+        return self.order[starts + offset]
+
+    def _drawn_pools(self, counts):
+        """Start and size of the pool of every drawn row, kept for the next draw.
+
+        Counts seldom change from one batch to the next (and never for a
+        validation batch), so the expansion is reused.
+        """
+        key, starts, sizes = self._plan
+        if key != counts.tobytes():
+            pool = torch.repeat_interleave(
+                torch.arange(len(counts)), torch.as_tensor(counts)
+            )
+            starts, sizes = self.starts[pool], self.sizes[pool].clamp(min=1)
+            self._plan = (counts.tobytes(), starts, sizes)
+        return starts, sizes
 
 
 class CellMixingIterator:

@@ -18,6 +18,7 @@ from ._objective import (
     capture,
     cell_means,
     last_linear,
+    outer_gradient,
     outer_objective,
     pool_alignments,
 )
@@ -288,26 +289,39 @@ class MixingNet(NeuralNet):
         Xv, yv = self._draw(self._valid_pools, self.valid_rows_per_cell, *self._valid)
         n_probe = max(2, self.valid_rows_per_cell // 2)
         Xp, yp = self._draw(self._train_pools, n_probe, *self._train)
-        logits, hidden, true, positive = self._forward_rows(
-            torch.cat([Xv, Xp]), torch.cat([yv, yp]), layer
-        )
+        with torch.no_grad():
+            logits, hidden, true, positive = self._forward_rows(
+                torch.cat([Xv, Xp]), torch.cat([yv, yp]), layer
+            )
         n_valid = len(Xv)
-        loss_true, loss_positive = self._cell_losses(
-            yv, true[:n_valid], positive[:n_valid]
+        # The outer objective's derivatives in the cell losses come from
+        # autograd on those few numbers; the rows' part is in closed form.
+        loss_true, loss_positive = (
+            losses.detach().requires_grad_()
+            for losses in self._cell_losses(yv, true[:n_valid], positive[:n_valid])
         )
         objective, gap = outer_objective(
             loss_true, loss_positive, self.fairness, self._cell_shares, self.k
         )
-        params = [p for p in (layer.weight, layer.bias) if p is not None]
-        grads = torch.autograd.grad(objective, params)
+        d_true, d_positive = torch.autograd.grad(
+            objective, [loss_true, loss_positive], allow_unused=True
+        )
         with torch.no_grad():
+            grads = outer_gradient(
+                hidden[:n_valid],
+                logits[:n_valid],
+                yv[:, 0],
+                yv[:, 1],
+                d_true,
+                d_positive,
+            )
             alignments = pool_alignments(
                 hidden[n_valid:],
                 logits[n_valid:],
                 yp[:, 0],
                 2 * yp[:, 1] + (1 - yp[:, 2]),
                 2 * int(np.prod(self.ratios.shape)),
-                grads,
+                grads if layer.bias is not None else grads[:1],
             )
         self.ratios.hypergradient_step(
             alignments.reshape(*self.ratios.shape, 2).cpu().numpy()

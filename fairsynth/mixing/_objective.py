@@ -95,6 +95,44 @@ def outer_objective(loss_true, loss_positive, fairness, cell_shares, k):
     return gap + k * accuracy, gap
 
 
+def outer_gradient(hidden, logits, labels, cells, d_true, d_positive):
+    """Return the outer objective's gradient in the last layer, in closed form.
+
+    The outer objective reads the validation rows through the cell means of
+    their logistic losses on the true and on the positive label. A row of cell
+    ``c`` (``n_c`` rows) has last-layer gradient ``(sigmoid(z) - y) (h, 1)`` on
+    the first and ``(sigmoid(z) - 1) (h, 1)`` on the second, so the gradient is
+    a weighted sum of the rows' ``(h, 1)``, with no backward pass through the
+    network.
+
+    Parameters
+    ----------
+    hidden : torch.Tensor of shape (n_rows, n_inputs)
+        The last layer's inputs ``h`` on the validation rows.
+    logits, labels : torch.Tensor of shape (n_rows,)
+        Its outputs ``z`` and the rows' labels (0 or 1).
+    cells : torch.Tensor of int of shape (n_rows,)
+        Each row's cell.
+    d_true, d_positive : torch.Tensor of shape (n_classes, n_groups)
+        The outer objective's derivatives in the cell losses on the true and
+        on the positive label; ``d_positive`` is None when the objective does
+        not read the latter (equalized odds, equal opportunity).
+
+    Returns
+    -------
+    weight, bias : torch.Tensor of shapes (1, n_inputs) and (1,)
+        The gradient in the layer's weight and bias.
+    """
+    d_true = d_true.reshape(-1)
+    counts = torch.bincount(cells, minlength=len(d_true)).clamp(min=1)
+    sigma = torch.sigmoid(logits)
+    per_row = d_true[cells] * (sigma - labels.to(logits.dtype))
+    if d_positive is not None:
+        per_row = per_row + d_positive.reshape(-1)[cells] * (sigma - 1)
+    per_row = per_row / counts[cells].to(logits.dtype)
+    return (per_row @ hidden).reshape(1, -1), per_row.sum().reshape(1)
+
+
 def pool_alignments(hidden, logits, labels, pools, n_pools, grads):
     """Return ``g_out · ∇ℓ`` averaged over each pool's rows, on the last layer.
 

@@ -1,11 +1,17 @@
 """Finite-difference checks of the ratio updates' directions."""
 
 import numpy as np
+import pytest
 import torch
 from torch import nn
 
 from fairsynth.mixing import MixingRatios
-from fairsynth.mixing._objective import outer_objective, pool_alignments
+from fairsynth.mixing._objective import (
+    cell_means,
+    outer_gradient,
+    outer_objective,
+    pool_alignments,
+)
 
 COUNTS = [[30, 10], [10, 10]]
 ALL = [[True, True], [True, True]]
@@ -97,6 +103,37 @@ def test_pool_alignments_give_the_outer_objective_after_a_step():
             moved.bias.copy_(layer.bias - eps * pool_grads[1])
         change = _outer(moved, valid_hidden, valid_cells).item() - before
         np.testing.assert_allclose(change, -eps * dot.item(), rtol=0.05)
+
+
+@pytest.mark.parametrize("fairness", ["equalized_odds", "demographic_parity"])
+def test_outer_gradient_matches_autograd(fairness):
+    # The closed form of the outer objective's last-layer gradient equals
+    # autograd's through the logits, for losses on the true and positive label.
+    layer, _, _, _, valid_hidden, valid_cells = _tiny_problem()
+    labels = valid_cells // 2
+    logits = layer(valid_hidden).reshape(-1)
+    true, positive = (
+        nn.functional.binary_cross_entropy_with_logits(
+            logits, target.to(logits.dtype), reduction="none"
+        )
+        for target in (labels, torch.ones_like(labels))
+    )
+    losses = [cell_means(v, valid_cells, 4).reshape(2, 2) for v in (true, positive)]
+    shares = torch.tensor([[0.4, 0.1], [0.2, 0.3]])
+    expected = torch.autograd.grad(
+        outer_objective(*losses, fairness, shares, 2.0)[0],
+        [layer.weight, layer.bias],
+    )
+    leaves = [loss.detach().requires_grad_() for loss in losses]
+    d_true, d_positive = torch.autograd.grad(
+        outer_objective(*leaves, fairness, shares, 2.0)[0], leaves, allow_unused=True
+    )
+    with torch.no_grad():
+        got = outer_gradient(
+            valid_hidden, logits, labels, valid_cells, d_true, d_positive
+        )
+    for g, e in zip(got, expected, strict=True):
+        torch.testing.assert_close(g, e, rtol=1e-5, atol=1e-7)
 
 
 def test_a_step_favours_the_pool_that_lowers_the_outer_objective():
