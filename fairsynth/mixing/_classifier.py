@@ -17,7 +17,7 @@ from ..adversarial._predictions import LogitPredictions
 from ..gan import resolve_device, seeded
 from ..metrics._validation import sensitive_keys
 from . import _data, _generated
-from ._net import MODES, MixingNet
+from ._net import HYPERGRADIENT_SAMPLES, MODES, MixingNet
 from ._objective import FAIRNESS
 from ._ratios import MixingRatios
 
@@ -78,6 +78,15 @@ class DrFairnessClassifier(LogitPredictions, ClassifierMixin, BaseEstimator):
         Weight of the cell-weighted loss against the gap in the outer objective.
     ratio_lr : float, default=0.005
         Adam learning rate of the ratio logits (``"drfairness"``).
+    hypergradient_sample : {"batch", "all"}, default="batch"
+        Rows the hypergradient is measured on at every update
+        (``"drfairness"``). ``"batch"`` draws about ``batch_size / 2``
+        validation rows spread over the cells, and as many training rows
+        spread over the real and generated pools: cheap, but each update is
+        then mostly noise, so the ratios move slowly. ``"all"`` uses every
+        validation row and every training row: the exact hypergradient of
+        the paper's approximation, at the cost of a forward pass over the
+        whole training set per batch (see the user guide's page on mixing).
     fairbatch_alpha : float, default=0.005
         Step on ``λ`` per epoch (``"fairbatch"``): ``λ`` moves by at most
         ``max_epochs * fairbatch_alpha`` in all.
@@ -157,6 +166,7 @@ class DrFairnessClassifier(LogitPredictions, ClassifierMixin, BaseEstimator):
         "mu_init": [Interval(Real, 0, 1, closed="right")],
         "k": [Interval(Real, 0, None, closed="left")],
         "ratio_lr": _POSITIVE_REAL,
+        "hypergradient_sample": [StrOptions(set(HYPERGRADIENT_SAMPLES))],
         "fairbatch_alpha": _POSITIVE_REAL,
         "module": [callable, None],
         "hidden_layer_sizes": ["array-like"],
@@ -183,6 +193,7 @@ class DrFairnessClassifier(LogitPredictions, ClassifierMixin, BaseEstimator):
         mu_init=0.5,
         k=20.0,
         ratio_lr=0.005,
+        hypergradient_sample="batch",
         fairbatch_alpha=0.005,
         module=None,
         hidden_layer_sizes=(32, 32, 32),
@@ -205,6 +216,7 @@ class DrFairnessClassifier(LogitPredictions, ClassifierMixin, BaseEstimator):
         self.mu_init = mu_init
         self.k = k
         self.ratio_lr = ratio_lr
+        self.hypergradient_sample = hypergradient_sample
         self.fairbatch_alpha = fairbatch_alpha
         self.module = module
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -415,6 +427,7 @@ class DrFairnessClassifier(LogitPredictions, ClassifierMixin, BaseEstimator):
             valid_X=data["valid_X"],
             valid_y=data["valid_y"],
             valid_rows_per_cell=self._valid_rows_per_cell(),
+            hypergradient_sample=self.hypergradient_sample,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             lr=self.lr,

@@ -24,6 +24,7 @@ from ._objective import (
 )
 
 MODES = ("drfairness", "fairbatch", "fixed")
+HYPERGRADIENT_SAMPLES = ("batch", "all")
 # Validation rows per forward pass when FairBatch measures all of them.
 _LOSS_CHUNK = 8192
 
@@ -66,7 +67,8 @@ class MixingNet(NeuralNet):
     - ``"drfairness"``: after every optimizer step, one Adam step of
       :meth:`MixingRatios.hypergradient_step`, the outer objective's gradient
       taken on the last linear layer only, on a validation batch of
-      ``valid_rows_per_cell`` rows of every cell;
+      ``valid_rows_per_cell`` rows of every cell (or on every validation and
+      training row, with ``hypergradient_sample="all"``);
     - ``"fairbatch"``: at the start of every epoch, as in FairBatch,
       :meth:`MixingRatios.fairbatch_step` by the loss gaps on every validation
       row;
@@ -95,6 +97,11 @@ class MixingNet(NeuralNet):
         Validation rows; needed unless ``mode="fixed"``.
     valid_rows_per_cell : int
         Rows of each cell in a validation batch.
+    hypergradient_sample : {"batch", "all"}
+        ``"batch"`` measures the hypergradient on a validation batch and on
+        probes of the training pools; ``"all"`` on every validation row and
+        every training row (exact, and a forward pass over all of them per
+        update).
 
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
@@ -125,6 +132,7 @@ class MixingNet(NeuralNet):
         valid_X=None,
         valid_y=None,
         valid_rows_per_cell=16,
+        hypergradient_sample="batch",
         **kwargs,
     ):
         self.ratios = ratios
@@ -135,6 +143,7 @@ class MixingNet(NeuralNet):
         self.valid_X = valid_X
         self.valid_y = valid_y
         self.valid_rows_per_cell = valid_rows_per_cell
+        self.hypergradient_sample = hypergradient_sample
         kwargs.setdefault("criterion", nn.BCEWithLogitsLoss)
         kwargs.setdefault("criterion__reduction", "none")
         kwargs.setdefault("optimizer", torch.optim.Adam)
@@ -283,12 +292,18 @@ class MixingNet(NeuralNet):
         validation batch; each pool's loss gradient on that layer from a probe of
         half ``valid_rows_per_cell`` of its training rows, drawn apart from the batch
         so that a pool with a small share of the batch is measured as well as
-        the others. Both go through the network in one forward pass.
+        the others. With ``hypergradient_sample="all"``, both come from every
+        row instead. Both go through the network in one forward pass.
         """
         layer = last_linear(self.module_)
-        Xv, yv = self._draw(self._valid_pools, self.valid_rows_per_cell, *self._valid)
-        n_probe = max(2, self.valid_rows_per_cell // 2)
-        Xp, yp = self._draw(self._train_pools, n_probe, *self._train)
+        if self.hypergradient_sample == "all":
+            (Xv, yv), (Xp, yp) = self._valid, self._train
+        else:
+            Xv, yv = self._draw(
+                self._valid_pools, self.valid_rows_per_cell, *self._valid
+            )
+            n_probe = max(2, self.valid_rows_per_cell // 2)
+            Xp, yp = self._draw(self._train_pools, n_probe, *self._train)
         with torch.no_grad():
             logits, hidden, true, positive = self._forward_rows(
                 torch.cat([Xv, Xp]), torch.cat([yv, yp]), layer

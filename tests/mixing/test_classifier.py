@@ -16,7 +16,7 @@ from torch import nn
 from fairsynth import DrFairnessClassifier, FairGANSampler
 from fairsynth.datasets import make_biased_classification
 from fairsynth.metrics import make_fairness_scorer
-from fairsynth.mixing import _data, _generated
+from fairsynth.mixing import MixingNet, MixingRatios, _data, _generated
 
 TINY = {
     "hidden_layer_sizes": (8,),
@@ -155,6 +155,26 @@ def test_corrupted_cell_relies_on_real_rows():
     assert mu.loc["g1", 1] > 0.7
     assert mu.loc["g1", 1] > mu.drop(index="g1")[1].max()
     assert mu.loc["g1", 1] > mu[0].max()
+
+
+@pytest.mark.parametrize("sample", ["batch", "all"])
+def test_all_rows_hypergradient_draws_nothing(data, monkeypatch, sample):
+    # With hypergradient_sample="all" an update measures every validation and
+    # training row, so two updates from the same state see the same
+    # alignments; a batch update draws new rows each time.
+    seen = []
+    monkeypatch.setattr(
+        MixingRatios, "hypergradient_step", lambda self, a: seen.append(a.copy())
+    )
+    update = MixingNet._hypergradient_update
+    monkeypatch.setattr(
+        MixingNet, "_hypergradient_update", lambda net: (update(net), update(net))
+    )
+    (X, y), generated = data
+    tiny(generator=generated, hypergradient_sample=sample, max_epochs=1).fit(X, y)
+    same = [np.array_equal(a, b) for a, b in zip(seen[::2], seen[1::2], strict=True)]
+    assert len(same) > 1
+    assert all(same) if sample == "all" else not any(same)
 
 
 def test_fair_gan_sampler_as_generator(data):
