@@ -72,12 +72,25 @@ PAGES = {
         "``bench_generators.py --datasets adult --generators fairsynth tabular_argn "
         "--seeds 1 2``: the best peer of the full run, at two more seeds.",
     ),
+    "generators_adult_rerun": (
+        "The generator against its peers: Adult, rerun",
+        "``bench_generators.py --datasets adult``: the run of *The generator "
+        "against its peers* on Adult at seed 0, every peer again, on a later "
+        "machine and with the sampling code of this release (that run predates "
+        "the last sampling speed-ups).",
+    ),
     "fair_table": (
         "The fully generated fair table",
         "``benchmarks/bench_fair_table.py``: models trained only on a generated "
         "table (``keep_real=False``, a sweep of ``label_fairness``), on "
         "TabularARGN's table with its fairness option, or on CTGAN's and TVAE's "
         "rows in the fair table's cells, tested on real Adult rows.",
+    ),
+    "fair_table_sex_race": (
+        "The fully generated fair table: sex and race together",
+        "``bench_fair_table.py --attributes sex+race --seeds 0 1 2``: the Adult "
+        "protocol with both sensitive columns, every intersection of sex and race "
+        "a group of its own.",
     ),
     "fair_table_compas": (
         "The fully generated fair table: COMPAS",
