@@ -124,6 +124,43 @@ class Generator(nn.Module):
             for j, column in enumerate(logits)
         )
 
+    def calibrate_biases(self, tokens, codes, *, chunk_rows=4096):
+        """Refit each column head's biases by maximum likelihood on these rows.
+
+        The rest of the network stays as it is, so each column's logits are
+        computed once and its biases solve a small convex problem. At its
+        optimum, the mean probability each token gets on the rows equals its
+        frequency there. A network trained with dropout and run without it
+        gives rare tokens too little mass; this gives it back.
+
+        Parameters
+        ----------
+        tokens : LongTensor of shape (n_rows, n_columns)
+            Real rows, each column's token.
+        codes : LongTensor of shape (n_rows, n_conditions)
+            Their cells.
+        chunk_rows : int, default=4096
+            Rows per forward pass.
+        """
+        training, _ = self.training, self.eval()
+        with torch.no_grad():
+            parts = [
+                self(
+                    tokens[start : start + chunk_rows],
+                    codes[start : start + chunk_rows],
+                )
+                for start in range(0, len(tokens), chunk_rows)
+            ]
+        self.train(training)
+        for j, head in enumerate(self.heads):
+            logits = torch.cat([part[j] for part in parts])
+            observed = tokens[:, j]
+            # A row whose token its cell rules out would make the likelihood
+            # infinite; such a row says nothing the mask does not already say.
+            kept = torch.isfinite(logits.gather(1, observed[:, None]))[:, 0]
+            with torch.no_grad():
+                head.bias += _likelihood_shift(logits[kept], observed[kept])
+
     def sample(self, codes, uniforms):
         """Draw tokens column by column, shape (batch, n_columns).
 
@@ -239,6 +276,28 @@ class Generator(nn.Module):
             if j + 1 < len(self.heads):
                 token = embedding + self.position[j + 1] + condition
         return draws
+
+
+def _likelihood_shift(logits, observed):
+    """Return the shift of the columns of ``logits`` that best explains ``observed``.
+
+    Maximum likelihood, by L-BFGS on the mean cross-entropy, which is convex in
+    the shift.
+    """
+    shift = torch.zeros(logits.shape[1], device=logits.device, requires_grad=True)
+    if not len(observed):
+        return shift.detach()
+    optimizer = torch.optim.LBFGS([shift], max_iter=100, line_search_fn="strong_wolfe")
+
+    def closure():
+        optimizer.zero_grad()
+        loss = F.cross_entropy(logits + shift, observed)
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        optimizer.step(closure)
+    return shift.detach()
 
 
 def masked(logits, blocked):

@@ -224,3 +224,24 @@ def test_tokens_the_cell_rules_out_are_never_drawn():
         False,
         True,
     ]
+
+
+def test_calibrated_biases_give_each_token_its_frequency(generator):
+    torch.manual_seed(1)
+    rows, cells = tokens(3000), codes(3000)
+    rows[:, 2] = torch.where(torch.rand(3000) < 0.05, 3, 0)  # one rare token
+    before = {name: p.clone() for name, p in generator.named_parameters()}
+    generator.train()
+    generator.calibrate_biases(rows, cells, chunk_rows=1000)
+    assert generator.training
+    generator.eval()
+    with torch.no_grad():
+        logits = generator(rows, cells)
+    for j, column in enumerate(logits):
+        frequency = torch.bincount(rows[:, j], minlength=VOCAB_SIZES[j]) / len(rows)
+        mean = torch.softmax(column, dim=1).mean(dim=0)
+        assert torch.allclose(mean, frequency, atol=1e-3)
+    moved = [
+        n for n, p in generator.named_parameters() if not torch.equal(p, before[n])
+    ]
+    assert moved == [f"heads.{j}.bias" for j in range(len(VOCAB_SIZES))]
