@@ -25,8 +25,6 @@ AVERAGE_WARMUP = 10
 # The generator moves slowly against the critic: the likelihood phase already put it
 # near the data, and a critic's gradient is noisy.
 ADVERSARIAL_LR_SCALE = 0.1
-# Most logits held at once to refit the output biases after training (256 MB).
-CALIBRATION_LOGITS = 2**26
 EPOCH_LOSSES = ("loss", "critic_loss", "adversary_loss", "fairness_penalty")
 
 
@@ -218,7 +216,6 @@ class FairGANNet(TokenSampling, NeuralNet):
             self.module_.load_state_dict(best)
             for _ in range(self.adversarial_epochs):
                 self.run_epoch(datasets, self.adversarial_step, "adversarial")
-            self.calibrate_average(train, valid)
         finally:
             # A fitted net (and its pickle) keeps what it learned, not the rows.
             del self.batches_
@@ -242,30 +239,6 @@ class FairGANNet(TokenSampling, NeuralNet):
             if stale >= self.n_iter_no_change:
                 break
         return best
-
-    def calibrate_average(self, train, valid):
-        """Refit the weight average's head biases on the training rows.
-
-        See :meth:`fairsynth.nn.Generator.calibrate_biases`; a column keeps its
-        new biases where they lower its loss on the validation rows. The
-        logits are held in memory, so a large table gives an even sample of
-        its rows (the first rows streamed, for streamed data), at most
-        ``CALIBRATION_LOGITS`` logits.
-        """
-        n_rows = max(1, CALIBRATION_LOGITS // sum(self.generator_average_.vocab_sizes))
-        if isinstance(train, StreamedRows):
-            rows = self.on_device(train.first_rows(n_rows))
-        else:
-            n_train = len(train["tokens"])
-            every = torch.linspace(0, n_train - 1, min(n_rows, n_train))
-            every = every.round().long().to(self.device)
-            rows = {key: value[every] for key, value in train.items()}
-        self.generator_average_.calibrate_biases(
-            (rows["tokens"], rows["codes"]),
-            None if valid is None else (valid["tokens"], valid["codes"]),
-        )
-        # Processes differ in the last digits: rank 0's biases serve every one.
-        parallel.broadcast_modules(self.generator_average_)
 
     def get_split_datasets(self, X, y=None, **fit_params):
         """Hold out ``validation_fraction`` of every cell, as tensors on the device.

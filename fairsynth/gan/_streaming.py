@@ -59,18 +59,6 @@ class StreamedRows:
         # The rows of an epoch, which skorch's progress bar counts batches of.
         return self.epoch_rows
 
-    def first_rows(self, n_rows):
-        """Return the first ``n_rows`` rows of the first pass, in one dict of arrays."""
-        parts, n_read = [], 0
-        for chunk in self.chunks(0):
-            parts.append(
-                {key: value[: n_rows - n_read] for key, value in chunk.items()}
-            )
-            n_read += len(parts[-1]["tokens"])
-            if n_read >= n_rows:
-                break
-        return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
-
 
 class StreamedCellBatches:
     """Batches drawn from per-cell buffers that the chunks of a stream refill.

@@ -124,62 +124,6 @@ class Generator(nn.Module):
             for j, column in enumerate(logits)
         )
 
-    def calibrate_biases(self, rows, held_out=None, *, chunk_rows=4096):
-        """Refit each column head's biases by maximum likelihood on real rows.
-
-        The rest of the network stays as it is, so each column's logits are
-        computed once and its biases solve a small convex problem. At its
-        optimum, the mean probability each token gets on ``rows`` equals its
-        frequency there. A network trained with dropout and run without it
-        gives rare tokens too little mass; this gives it back.
-
-        Parameters
-        ----------
-        rows : tuple of LongTensor
-            ``(tokens, codes)``: real rows, shapes (n_rows, n_columns) and
-            (n_rows, n_conditions), to fit the biases on.
-        held_out : tuple of LongTensor, default=None
-            Other real rows, in the same form. A column's new biases are kept
-            only where they lower its loss on them, so that a small table's
-            biases do not learn its rows by heart. None keeps every column's.
-        chunk_rows : int, default=4096
-            Rows per forward pass.
-        """
-        fitted = self._column_logits(*rows, chunk_rows)
-        checked = (
-            None if held_out is None else self._column_logits(*held_out, chunk_rows)
-        )
-        for j, head in enumerate(self.heads):
-            shift = _likelihood_shift(*fitted[j])
-            if checked is not None:
-                logits, observed = checked[j]
-                if F.cross_entropy(logits + shift, observed) >= F.cross_entropy(
-                    logits, observed
-                ):
-                    continue
-            with torch.no_grad():
-                head.bias += shift
-
-    def _column_logits(self, tokens, codes, chunk_rows):
-        """Each column's logits and tokens on real rows, in eval mode.
-
-        A row whose token its cell rules out is left out of its column: its
-        likelihood would be zero, and it says nothing the mask does not.
-        """
-        training, _ = self.training, self.eval()
-        with torch.no_grad():
-            parts = [
-                self(tokens[i : i + chunk_rows], codes[i : i + chunk_rows])
-                for i in range(0, len(tokens), chunk_rows)
-            ]
-        self.train(training)
-        columns = []
-        for j in range(len(self.heads)):
-            logits, observed = torch.cat([part[j] for part in parts]), tokens[:, j]
-            kept = torch.isfinite(logits.gather(1, observed[:, None]))[:, 0]
-            columns.append((logits[kept], observed[kept]))
-        return columns
-
     def sample(self, codes, uniforms):
         """Draw tokens column by column, shape (batch, n_columns).
 
@@ -295,28 +239,6 @@ class Generator(nn.Module):
             if j + 1 < len(self.heads):
                 token = embedding + self.position[j + 1] + condition
         return draws
-
-
-def _likelihood_shift(logits, observed):
-    """Return the shift of the columns of ``logits`` that best explains ``observed``.
-
-    Maximum likelihood, by L-BFGS on the mean cross-entropy, which is convex in
-    the shift.
-    """
-    shift = torch.zeros(logits.shape[1], device=logits.device, requires_grad=True)
-    if not len(observed):
-        return shift.detach()
-    optimizer = torch.optim.LBFGS([shift], max_iter=100, line_search_fn="strong_wolfe")
-
-    def closure():
-        optimizer.zero_grad()
-        loss = F.cross_entropy(logits + shift, observed)
-        loss.backward()
-        return loss
-
-    with torch.enable_grad():
-        optimizer.step(closure)
-    return shift.detach()
 
 
 def masked(logits, blocked):

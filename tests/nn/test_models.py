@@ -224,35 +224,3 @@ def test_tokens_the_cell_rules_out_are_never_drawn():
         False,
         True,
     ]
-
-
-def test_calibrated_biases_give_each_token_its_frequency(generator):
-    torch.manual_seed(1)
-    rows, cells = tokens(3000), codes(3000)
-    rows[:, 2] = torch.where(torch.rand(3000) < 0.05, 3, 0)  # one rare token
-    before = {name: p.clone() for name, p in generator.named_parameters()}
-    generator.train()
-    generator.calibrate_biases((rows, cells), chunk_rows=1000)
-    assert generator.training
-    generator.eval()
-    with torch.no_grad():
-        logits = generator(rows, cells)
-    for j, column in enumerate(logits):
-        frequency = torch.bincount(rows[:, j], minlength=VOCAB_SIZES[j]) / len(rows)
-        mean = torch.softmax(column, dim=1).mean(dim=0)
-        assert torch.allclose(mean, frequency, atol=1e-3)
-    moved = [
-        n for n, p in generator.named_parameters() if not torch.equal(p, before[n])
-    ]
-    assert moved == [f"heads.{j}.bias" for j in range(len(VOCAB_SIZES))]
-
-
-def test_calibration_keeps_no_biases_that_held_out_rows_refute(generator):
-    torch.manual_seed(1)
-    rows, cells = tokens(500), codes(500)
-    held_out = rows.clone()
-    rows[:, 2], held_out[:, 2] = 0, 3  # the rows and the held-out rows disagree
-    before = [head.bias.clone() for head in generator.heads]
-    generator.calibrate_biases((rows, cells), (held_out, cells))
-    assert torch.equal(generator.heads[2].bias, before[2])
-    assert not torch.equal(generator.heads[0].bias, before[0])
