@@ -246,10 +246,13 @@ def corrupted_rows(task, X, X_test, X_gen, y_gen, epochs, args):
     """Dr-Fairness (k=20) with the generated rows of the smallest cell corrupted."""
     counts = pd.crosstab(task.X[task.attribute], task.y).stack()
     cell = counts.idxmin()
+    corrupted = {
+        how: corrupt(X_gen, y_gen, task.attribute, cell, how, args.seed)
+        for how in ("redrawn", "within")
+    }
     rows = []
     for sample, suffix in (("batch", ""), ("all", ", hypergradient on all rows")):
-        for how in ("redrawn", "within"):
-            X_bad = corrupt(X_gen, y_gen, task.attribute, cell, how, args.seed)
+        for how, X_bad in corrupted.items():
             model = mixer(
                 "drfairness",
                 task,
